@@ -1,0 +1,45 @@
+// Read-only byte sources: a memory-mapped file, or bytes in memory (for tests).
+//
+// Readers (GGUF, safetensors) take a ByteSource, never a path, so tests can feed them
+// handcrafted bytes. A source stays alive as long as any reader result that views its bytes
+// holds the shared_ptr.
+#ifndef QTK_BYTE_SOURCE_H_
+#define QTK_BYTE_SOURCE_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "qtk/status.h"
+
+namespace qtk {
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+
+  // Every byte of the source. Valid while the source lives.
+  virtual std::span<const uint8_t> bytes() const = 0;
+
+  // The path (or a label) used in error messages.
+  virtual const std::string& name() const = 0;
+
+  // Hint that [offset, offset + n_bytes) will be read sequentially soon (or not at all).
+  virtual void AdviseSequential(uint64_t /*offset*/, uint64_t /*n_bytes*/) const {}
+  virtual void AdviseDone(uint64_t /*offset*/, uint64_t /*n_bytes*/) const {}
+
+  size_t size() const { return bytes().size(); }
+};
+
+// Maps `path` read-only. An empty file maps to an empty span.
+// Errors: NotFound if the file does not exist, IOError if it cannot be opened or mapped.
+Result<std::shared_ptr<const ByteSource>> MapFile(const std::string& path);
+
+// A source over bytes held in memory, labelled `name` in error messages.
+std::shared_ptr<const ByteSource> MemorySource(std::string name, std::vector<uint8_t> bytes);
+
+}  // namespace qtk
+
+#endif  // QTK_BYTE_SOURCE_H_

@@ -1,0 +1,90 @@
+// Byte sinks for writers: an output file that appears only when complete, or memory.
+//
+// OutputFile writes to a temporary file beside the destination ("<path>.qtk-tmp-<pid>-<n>")
+// and renames it into place on Commit(). Destroying an uncommitted OutputFile removes the
+// temporary file, so an error or an exception never leaves a half-written output behind.
+#ifndef QTK_OUTPUT_FILE_H_
+#define QTK_OUTPUT_FILE_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "qtk/status.h"
+
+namespace qtk {
+
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  // Appends `bytes`.
+  virtual Status Write(std::span<const uint8_t> bytes) = 0;
+  // Makes everything written durable and visible. No writes after Commit().
+  virtual Status Commit() = 0;
+  // Bytes written so far.
+  virtual uint64_t position() const = 0;
+};
+
+struct OutputFileOptions {
+  // Replace an existing file at the destination. Default: refuse.
+  bool overwrite = false;
+  // fsync the file before the rename. Default: on.
+  bool sync = true;
+  // Size of the write buffer. Default: 4 MiB.
+  size_t buffer_bytes = size_t{4} << 20;
+};
+
+class OutputFile final : public ByteSink {
+ public:
+  // Creates the temporary file. Errors: InvalidArgument if `path` exists and !overwrite,
+  // IOError if the directory is not writable.
+  static Result<std::unique_ptr<OutputFile>> Create(const std::string& path,
+                                                    const OutputFileOptions& options = {});
+  ~OutputFile() override;  // removes the temporary file unless committed
+
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  Status Write(std::span<const uint8_t> bytes) override;
+  Status Commit() override;
+  uint64_t position() const override { return position_; }
+
+  const std::string& path() const { return path_; }
+  const std::string& temp_path() const { return temp_path_; }
+
+  // Removes the temporary file now (idempotent). Commit() after Abort() fails.
+  void Abort();
+
+ private:
+  OutputFile(std::string path, std::string temp_path, int fd, OutputFileOptions options);
+  Status Flush();
+
+  std::string path_;
+  std::string temp_path_;
+  int fd_ = -1;
+  OutputFileOptions options_;
+  std::vector<uint8_t> buffer_;
+  uint64_t position_ = 0;
+  bool committed_ = false;
+};
+
+// Collects bytes in memory (tests, size computations).
+class MemorySink final : public ByteSink {
+ public:
+  Status Write(std::span<const uint8_t> bytes) override {
+    bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
+    return Status::Ok();
+  }
+  Status Commit() override { return Status::Ok(); }
+  uint64_t position() const override { return bytes_.size(); }
+  const std::vector<uint8_t>& bytes() const { return bytes_; }
+
+ private:
+  std::vector<uint8_t> bytes_;
+};
+
+}  // namespace qtk
+
+#endif  // QTK_OUTPUT_FILE_H_

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs qtk's build and test dependencies from Debian 12's packages (run as root).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends \
+  g++ cmake ninja-build make python3 \
+  libcli11-dev libspdlog-dev libfmt-dev libeigen3-dev nlohmann-json3-dev \
+  catch2 libbenchmark-dev

@@ -1,0 +1,20 @@
+// Small string helpers shared by the readers and the planner (internal).
+#ifndef QTK_SRC_STRING_UTIL_H_
+#define QTK_SRC_STRING_UTIL_H_
+
+#include <string>
+#include <string_view>
+
+namespace qtk {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// True if `bytes` is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF).
+bool IsValidUtf8(std::string_view bytes);
+
+// `text` with control characters and quotes escaped, cut to `max_chars`, for error messages.
+std::string Printable(std::string_view text, size_t max_chars = 64);
+
+}  // namespace qtk
+
+#endif  // QTK_SRC_STRING_UTIL_H_
