@@ -161,25 +161,41 @@ Result<GgufWriter> GgufWriter::Start(ByteSink& sink, const std::vector<GgufKeyVa
 }
 
 const GgufTensorInfo* GgufWriter::next_tensor() const {
-  return n_written_ < layout_.tensors.size() ? &layout_.tensors[n_written_] : nullptr;
+  for (size_t i = 0; i < written_.size(); ++i) {
+    if (!written_[i]) return &layout_.tensors[i];
+  }
+  return nullptr;
 }
 
 Status GgufWriter::WriteTensor(std::span<const uint8_t> data) {
   const GgufTensorInfo* info = next_tensor();
   if (info == nullptr) return Status::InvalidArgument("gguf writer: every tensor is written");
-  if (data.size() != info->n_bytes) {
-    return Status::InvalidArgument("gguf writer: tensor '" + Printable(info->name) + "' has " +
-                                   std::to_string(data.size()) + " bytes, expected " +
-                                   std::to_string(info->n_bytes));
+  return WriteTensorAt(static_cast<size_t>(info - layout_.tensors.data()), data);
+}
+
+Status GgufWriter::WriteTensorAt(size_t index, std::span<const uint8_t> data) {
+  if (index >= layout_.tensors.size() || written_[index]) {
+    return Status::InvalidArgument("gguf writer: tensor " + std::to_string(index) +
+                                   " does not exist or is already written");
   }
-  QTK_RETURN_IF_ERROR(sink_->Write(data));
+  const GgufTensorInfo& info = layout_.tensors[index];
+  if (data.size() != info.n_bytes) {
+    return Status::InvalidArgument("gguf writer: tensor '" + Printable(info.name) + "' has " +
+                                   std::to_string(data.size()) + " bytes, expected " +
+                                   std::to_string(info.n_bytes));
+  }
+  uint64_t offset = layout_.header_bytes + info.offset;
+  QTK_RETURN_IF_ERROR(sink_->WriteAt(offset, data));
+  offset += info.n_bytes;
   static constexpr uint8_t kZeros[256] = {};
-  uint64_t padding = AlignUp(info->n_bytes, layout_.alignment) - info->n_bytes;
+  uint64_t padding = AlignUp(info.n_bytes, layout_.alignment) - info.n_bytes;
   while (padding > 0) {
     const uint64_t n = std::min<uint64_t>(padding, sizeof(kZeros));
-    QTK_RETURN_IF_ERROR(sink_->Write(std::span<const uint8_t>(kZeros, n)));
+    QTK_RETURN_IF_ERROR(sink_->WriteAt(offset, std::span<const uint8_t>(kZeros, n)));
+    offset += n;
     padding -= n;
   }
+  written_[index] = true;
   ++n_written_;
   return Status::Ok();
 }

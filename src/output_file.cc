@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -58,46 +59,47 @@ void OutputFile::Abort() {
 }
 
 Status OutputFile::Write(std::span<const uint8_t> bytes) {
+  return WriteAt(position_, bytes);
+}
+
+Status OutputFile::WriteAt(uint64_t offset, std::span<const uint8_t> bytes) {
   if (fd_ < 0) return Status::IOError(path_ + ": write after the output was closed");
-  position_ += bytes.size();
-  if (buffer_.size() + bytes.size() <= options_.buffer_bytes) {
+  position_ = std::max<uint64_t>(position_, offset + bytes.size());
+  const bool contiguous = offset == buffer_offset_ + buffer_.size();
+  if (contiguous && buffer_.size() + bytes.size() <= options_.buffer_bytes) {
     buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
     return Status::Ok();
   }
   QTK_RETURN_IF_ERROR(Flush());
   if (bytes.size() < options_.buffer_bytes) {
-    buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+    buffer_offset_ = offset;
+    buffer_.assign(bytes.begin(), bytes.end());
     return Status::Ok();
   }
   // Large writes go straight to the file.
+  return WriteFully(offset, bytes);
+}
+
+Status OutputFile::WriteFully(uint64_t offset, std::span<const uint8_t> bytes) {
   const uint8_t* data = bytes.data();
   size_t left = bytes.size();
   while (left > 0) {
-    const ssize_t n = write(fd_, data, left);
+    const ssize_t n = pwrite(fd_, data, left, static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
       const int error = errno;
       return Status::IOError(path_ + ": write failed: " + ErrnoText(error));
     }
     data += n;
+    offset += static_cast<uint64_t>(n);
     left -= static_cast<size_t>(n);
   }
   return Status::Ok();
 }
 
 Status OutputFile::Flush() {
-  const uint8_t* data = buffer_.data();
-  size_t left = buffer_.size();
-  while (left > 0) {
-    const ssize_t n = write(fd_, data, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int error = errno;
-      return Status::IOError(path_ + ": write failed: " + ErrnoText(error));
-    }
-    data += n;
-    left -= static_cast<size_t>(n);
-  }
+  QTK_RETURN_IF_ERROR(WriteFully(buffer_offset_, buffer_));
+  buffer_offset_ += buffer_.size();
   buffer_.clear();
   return Status::Ok();
 }
@@ -105,6 +107,11 @@ Status OutputFile::Flush() {
 Status OutputFile::Commit() {
   if (fd_ < 0) return Status::IOError(path_ + ": commit after the output was closed");
   QTK_RETURN_IF_ERROR(Flush());
+  // Positional writes may leave the end unwritten only if the caller skipped bytes at the end.
+  if (ftruncate(fd_, static_cast<off_t>(position_)) != 0) {
+    const int error = errno;
+    return Status::IOError(path_ + ": cannot set the output size: " + ErrnoText(error));
+  }
   if (options_.sync && fsync(fd_) != 0) {
     const int error = errno;
     return Status::IOError(path_ + ": fsync failed: " + ErrnoText(error));

@@ -90,7 +90,7 @@ Status QuantizeRows(GgmlType type, std::span<const float> src, int64_t n_per_row
     return Status::InvalidArgument("importance has " + std::to_string(options.importance.size()) +
                                    " weights, the row has " + std::to_string(n_per_row));
   }
-  if (auto bad = FindNonFinite(src)) {
+  if (auto bad = options.check_finite ? FindNonFinite(src) : std::nullopt) {
     const float value = src[static_cast<size_t>(*bad)];
     return Status::InvalidArgument("element " + std::to_string(*bad) + " (row " +
                                    std::to_string(*bad / n_per_row) + ", column " +

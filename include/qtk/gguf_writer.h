@@ -39,11 +39,15 @@ class GgufWriter {
   static Result<GgufWriter> Start(ByteSink& sink, const std::vector<GgufKeyValue>& metadata,
                                   std::vector<GgufTensorInfo> tensors);
 
-  // Writes the next tensor's bytes and its padding.
+  // Writes the next tensor (in layout order) and its padding.
   // REQUIRES: data.size() == that tensor's n_bytes (else InvalidArgument).
   Status WriteTensor(std::span<const uint8_t> data);
 
-  // The tensor WriteTensor expects next; nullptr when all are written.
+  // Writes tensor `index` of the layout and its padding, in any order (the sink must
+  // support positional writes). REQUIRES: data.size() == its n_bytes; written once.
+  Status WriteTensorAt(size_t index, std::span<const uint8_t> data);
+
+  // The first tensor not yet written; nullptr when all are.
   const GgufTensorInfo* next_tensor() const;
 
   // Checks every tensor was written, then commits the sink.
@@ -52,10 +56,12 @@ class GgufWriter {
   const GgufLayout& layout() const { return layout_; }
 
  private:
-  GgufWriter(ByteSink& sink, GgufLayout layout) : sink_(&sink), layout_(std::move(layout)) {}
+  GgufWriter(ByteSink& sink, GgufLayout layout)
+      : sink_(&sink), layout_(std::move(layout)), written_(layout_.tensors.size(), false) {}
 
   ByteSink* sink_;
   GgufLayout layout_;
+  std::vector<bool> written_;
   size_t n_written_ = 0;
 };
 

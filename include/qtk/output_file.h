@@ -6,6 +6,7 @@
 #ifndef QTK_OUTPUT_FILE_H_
 #define QTK_OUTPUT_FILE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -19,11 +20,14 @@ namespace qtk {
 class ByteSink {
  public:
   virtual ~ByteSink() = default;
-  // Appends `bytes`.
+  // Appends `bytes` at position().
   virtual Status Write(std::span<const uint8_t> bytes) = 0;
+  // Writes `bytes` at `offset` (any order; gaps read back as zeros). position() becomes
+  // the largest end written so far.
+  virtual Status WriteAt(uint64_t offset, std::span<const uint8_t> bytes) = 0;
   // Makes everything written durable and visible. No writes after Commit().
   virtual Status Commit() = 0;
-  // Bytes written so far.
+  // The end of the bytes written so far.
   virtual uint64_t position() const = 0;
 };
 
@@ -48,6 +52,7 @@ class OutputFile final : public ByteSink {
   OutputFile& operator=(const OutputFile&) = delete;
 
   Status Write(std::span<const uint8_t> bytes) override;
+  Status WriteAt(uint64_t offset, std::span<const uint8_t> bytes) override;
   Status Commit() override;
   uint64_t position() const override { return position_; }
 
@@ -60,12 +65,14 @@ class OutputFile final : public ByteSink {
  private:
   OutputFile(std::string path, std::string temp_path, int fd, OutputFileOptions options);
   Status Flush();
+  Status WriteFully(uint64_t offset, std::span<const uint8_t> bytes);
 
   std::string path_;
   std::string temp_path_;
   int fd_ = -1;
   OutputFileOptions options_;
-  std::vector<uint8_t> buffer_;
+  std::vector<uint8_t> buffer_;  // bytes for [buffer_offset_, buffer_offset_ + size)
+  uint64_t buffer_offset_ = 0;
   uint64_t position_ = 0;
   bool committed_ = false;
 };
@@ -75,6 +82,11 @@ class MemorySink final : public ByteSink {
  public:
   Status Write(std::span<const uint8_t> bytes) override {
     bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
+    return Status::Ok();
+  }
+  Status WriteAt(uint64_t offset, std::span<const uint8_t> bytes) override {
+    if (offset + bytes.size() > bytes_.size()) bytes_.resize(offset + bytes.size(), 0);
+    std::copy(bytes.begin(), bytes.end(), bytes_.begin() + static_cast<std::ptrdiff_t>(offset));
     return Status::Ok();
   }
   Status Commit() override { return Status::Ok(); }

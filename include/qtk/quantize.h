@@ -23,6 +23,9 @@ struct QuantizeOptions {
   // Per-column importance weights (one per element of a row) from an importance matrix,
   // as llama-quantize's --imatrix uses them. Empty: none. Default: empty.
   std::span<const float> importance;
+  // Reject NaN and infinity in the input. Default: on. Callers that applied their own policy
+  // (or checked already) turn it off.
+  bool check_finite = true;
 };
 
 // True if qtk can write `type` from F32 (F32, F16, BF16 and the block formats it implements).

@@ -1,0 +1,72 @@
+// A model to quantize, seen the way a GGUF file presents it: metadata, tensors with GGUF
+// names and shapes, and a way to read each tensor as F32.
+//
+// A GGUF input is that directly. A Hugging Face checkpoint becomes one through conversion
+// (what convert_hf_to_gguf.py would write with --outtype f32), so the quantizer has a
+// single input shape to deal with.
+#ifndef QTK_MODEL_INPUT_H_
+#define QTK_MODEL_INPUT_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "qtk/ggml_type.h"
+#include "qtk/gguf.h"
+#include "qtk/status.h"
+
+namespace qtk {
+
+struct InputTensor {
+  std::string name;            // GGUF name ("blk.0.attn_q.weight")
+  GgmlType type;               // as stored (a converted checkpoint: F32)
+  std::vector<int64_t> shape;  // GGUF order: ne[0] is the row length
+
+  int64_t n_elements() const;
+  int64_t row_length() const { return shape.empty() ? 1 : shape[0]; }
+  int64_t n_rows() const { return row_length() == 0 ? 0 : n_elements() / row_length(); }
+  uint64_t n_bytes() const { return GgmlRowBytes(type, n_elements()); }
+};
+
+class ModelInput {
+ public:
+  virtual ~ModelInput() = default;
+
+  // One line for reports: "gguf v3", "hugging face llama checkpoint, 2 safetensors shards".
+  virtual std::string Describe() const = 0;
+  // The path the user named.
+  virtual const std::string& path() const = 0;
+  // Total bytes of every file read.
+  virtual uint64_t file_bytes() const = 0;
+
+  virtual const std::vector<GgufKeyValue>& metadata() const = 0;
+  virtual const std::vector<InputTensor>& tensors() const = 0;
+
+  // True if this is a converted checkpoint (conversions to F32/F16/BF16/Q8_0 then follow
+  // convert_hf_to_gguf.py's layout; other types follow llama-quantize's).
+  virtual bool is_conversion() const = 0;
+
+  // The stored bytes of tensor i in its `type`, or an empty span when the input does not
+  // hold it in that form (a converted checkpoint): then use ReadF32.
+  virtual std::span<const uint8_t> StoredBytes(size_t i) const = 0;
+
+  // Tensor i as F32 (converted, dequantized, permuted as needed).
+  // REQUIRES: dst.size() == tensors()[i].n_elements().
+  // Errors: Unsupported for types qtk cannot decode; IOError/Corruption from the files.
+  virtual Status ReadF32(size_t i, std::span<float> dst, int n_threads) const = 0;
+
+  // Hints that tensor i is done with (lets the page cache drop it).
+  virtual void Release(size_t /*i*/) const {}
+};
+
+// Opens a GGUF file as a model input.
+Result<std::unique_ptr<ModelInput>> OpenGgufInput(const std::string& path);
+
+// Wraps an already-parsed GGUF file.
+std::unique_ptr<ModelInput> MakeGgufInput(GgufFile file);
+
+}  // namespace qtk
+
+#endif  // QTK_MODEL_INPUT_H_

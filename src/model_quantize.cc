@@ -1,0 +1,184 @@
+// QuantizeModel: one pass over the input, every output written through a temporary file.
+#include <cmath>
+#include <memory>
+#include <optional>
+
+#include "qtk/output_file.h"
+#include "qtk/quantize.h"
+#include "qtk/quantize_model.h"
+
+namespace qtk {
+namespace {
+
+// An output being written: its file, its GGUF writer, and where each input tensor goes.
+struct OpenOutput {
+  const OutputPlan* plan = nullptr;
+  std::unique_ptr<OutputFile> file;
+  std::optional<GgufWriter> writer;
+  std::vector<int64_t> position_of_input;  // -1: the input tensor is not in this output
+};
+
+Result<OpenOutput> Open(const OutputPlan& plan, size_t n_inputs,
+                        const QuantizeModelOptions& options) {
+  OpenOutput output;
+  output.plan = &plan;
+  OutputFileOptions file_options;
+  file_options.overwrite = options.overwrite;
+  file_options.sync = options.sync;
+  QTK_ASSIGN_OR_RETURN(output.file, OutputFile::Create(plan.spec.path, file_options));
+  std::vector<GgufTensorInfo> infos = plan.layout.tensors;
+  QTK_ASSIGN_OR_RETURN(GgufWriter writer,
+                       GgufWriter::Start(*output.file, plan.metadata, std::move(infos)));
+  output.writer.emplace(std::move(writer));
+  output.position_of_input.assign(n_inputs, -1);
+  for (size_t p = 0; p < plan.tensors.size(); ++p) {
+    output.position_of_input[plan.tensors[p].input_index] = static_cast<int64_t>(p);
+  }
+  return output;
+}
+
+std::string DescribeNonFinite(float value) {
+  if (std::isnan(value)) return "nan";
+  return value > 0 ? "inf" : "-inf";
+}
+
+// Applies the NaN policy to a tensor's F32 values.
+Status CheckFinite(const ModelInput& input, const InputTensor& tensor, std::span<float> values,
+                   NanPolicy policy, int64_t* n_zeroed) {
+  if (policy == NanPolicy::kKeep) return Status::Ok();
+  const std::optional<int64_t> bad = FindNonFinite(values);
+  if (!bad) return Status::Ok();
+  if (policy == NanPolicy::kRefuse) {
+    const int64_t row_length = tensor.row_length();
+    return Status::Corruption(
+        input.path() + ": tensor '" + tensor.name + "': element " + std::to_string(*bad) +
+        " (row " + std::to_string(*bad / row_length) + ", column " +
+        std::to_string(*bad % row_length) + ") is " +
+        DescribeNonFinite(values[static_cast<size_t>(*bad)]) +
+        " (--nan-policy zero or keep to quantize anyway)");
+  }
+  for (size_t i = static_cast<size_t>(*bad); i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      values[i] = 0.0f;
+      ++*n_zeroed;
+    }
+  }
+  return Status::Ok();
+}
+
+// The importance weights for a tensor, checked against its shape as llama-quantize does.
+Result<std::span<const float>> ImportanceFor(const PlannedTensor& tensor,
+                                             const QuantizeModelOptions& options) {
+  if (!options.importance || !IsQuantized(tensor.type)) return std::span<const float>();
+  const std::optional<std::span<const float>> weights = options.importance(tensor.name);
+  if (!weights) return std::span<const float>();
+  const int64_t n_experts = tensor.shape.size() > 2 ? tensor.shape[2] : 1;
+  const auto expected = static_cast<size_t>(tensor.shape[0] * n_experts);
+  if (weights->size() == expected) return *weights;
+  if (RoleOf(tensor.name) == TensorRole::kTokenEmbedding) return std::span<const float>();
+  return Status::InvalidArgument("importance matrix has " + std::to_string(weights->size()) +
+                                 " weights for tensor '" + tensor.name + "', its shape needs " +
+                                 std::to_string(expected));
+}
+
+// Quantizes `values` (the whole tensor) into `out` as planned, matrix by matrix so that each
+// expert uses its own slice of the importance weights.
+Status QuantizeTensor(const PlannedTensor& tensor, std::span<const float> values,
+                      std::span<uint8_t> out, const QuantizeModelOptions& options) {
+  if (values.empty()) return Status::Ok();
+  QTK_ASSIGN_OR_RETURN(std::span<const float> importance, ImportanceFor(tensor, options));
+  const int64_t row_length = tensor.shape.empty() ? 1 : tensor.shape[0];
+  const int64_t n_rows_per_matrix = tensor.shape.size() > 1 ? tensor.shape[1] : 1;
+  const int64_t n_matrices = static_cast<int64_t>(values.size()) / (row_length * n_rows_per_matrix);
+  const uint64_t matrix_bytes =
+      static_cast<uint64_t>(n_rows_per_matrix) * GgmlRowBytes(tensor.type, row_length);
+  const auto matrix_elements = static_cast<size_t>(row_length * n_rows_per_matrix);
+  for (int64_t m = 0; m < n_matrices; ++m) {
+    QuantizeOptions quantize_options;
+    quantize_options.n_threads = options.n_threads;
+    quantize_options.check_finite = false;  // CheckFinite applied the policy
+    if (!importance.empty()) {
+      const size_t expert = importance.size() > static_cast<size_t>(row_length)
+                                ? static_cast<size_t>(m)
+                                : 0;
+      quantize_options.importance =
+          importance.subspan(expert * static_cast<size_t>(row_length),
+                             static_cast<size_t>(row_length));
+    }
+    Status status = QuantizeRows(
+        tensor.type, values.subspan(static_cast<size_t>(m) * matrix_elements, matrix_elements),
+        row_length, out.subspan(static_cast<size_t>(m) * matrix_bytes, matrix_bytes),
+        quantize_options);
+    if (!status.ok()) return status.WithPrefix("tensor '" + tensor.name + "'");
+  }
+  return Status::Ok();
+}
+
+bool NeedsFloat(const std::vector<OpenOutput>& outputs, size_t input_index,
+                std::span<const uint8_t> stored) {
+  for (const OpenOutput& output : outputs) {
+    const int64_t position = output.position_of_input[input_index];
+    if (position < 0) continue;
+    const PlannedTensor& tensor = output.plan->tensors[static_cast<size_t>(position)];
+    if (tensor.quantize || stored.empty()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<QuantizeSummary> QuantizeModel(const ModelInput& input,
+                                      const std::vector<OutputPlan>& plans,
+                                      const QuantizeModelOptions& options) {
+  for (const OutputPlan& plan : plans) QTK_RETURN_IF_ERROR(CheckKernelsExist(plan));
+  const auto& tensors = input.tensors();
+  std::vector<OpenOutput> outputs;
+  for (const OutputPlan& plan : plans) {
+    QTK_ASSIGN_OR_RETURN(OpenOutput output, Open(plan, tensors.size(), options));
+    outputs.push_back(std::move(output));
+  }
+  QuantizeSummary summary;
+  summary.input_bytes = input.file_bytes();
+  uint64_t bytes_total = 0;
+  for (const InputTensor& tensor : tensors) bytes_total += tensor.n_bytes();
+  uint64_t bytes_done = 0;
+  std::vector<float> values;
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    if (options.should_stop && options.should_stop()) return Status::Cancelled("interrupted");
+    const InputTensor& tensor = tensors[i];
+    const std::span<const uint8_t> stored = input.StoredBytes(i);
+    const bool needs_float = NeedsFloat(outputs, i, stored);
+    if (needs_float) {
+      values.resize(static_cast<size_t>(tensor.n_elements()));
+      QTK_RETURN_IF_ERROR(input.ReadF32(i, values, options.n_threads));
+      QTK_RETURN_IF_ERROR(
+          CheckFinite(input, tensor, values, options.nan_policy, &summary.n_nonfinite_zeroed));
+    }
+    for (OpenOutput& output : outputs) {
+      const int64_t position = output.position_of_input[i];
+      if (position < 0) continue;
+      const PlannedTensor& planned = output.plan->tensors[static_cast<size_t>(position)];
+      if (!planned.quantize && !stored.empty()) {
+        QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(static_cast<size_t>(position), stored));
+        continue;
+      }
+      out.resize(planned.output_bytes);
+      QTK_RETURN_IF_ERROR(QuantizeTensor(planned, values, out, options));
+      QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(static_cast<size_t>(position), out));
+    }
+    input.Release(i);
+    bytes_done += tensor.n_bytes();
+    if (options.progress) {
+      options.progress({i + 1, tensors.size(), tensor.name, bytes_done, bytes_total});
+    }
+  }
+  if (options.should_stop && options.should_stop()) return Status::Cancelled("interrupted");
+  for (OpenOutput& output : outputs) {
+    QTK_RETURN_IF_ERROR(output.writer->Finish());
+    summary.outputs.push_back({output.plan->spec.path, output.plan->layout.file_bytes()});
+  }
+  return summary;
+}
+
+}  // namespace qtk
