@@ -1,5 +1,6 @@
 // PlanModel: every output's tensor types, metadata, tensor order and exact layout.
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "qtk/quantize.h"
@@ -137,6 +138,18 @@ Result<OutputPlan> PlanOutput(const ModelInput& input, const ModelFacts& facts,
   return plan;
 }
 
+// Refuses an output that is (through any link or "..") one of the input's files.
+Status CheckNotAnInput(const ModelInput& input, const std::string& output) {
+  std::error_code error;
+  for (const std::string& file : input.files()) {
+    if (std::filesystem::equivalent(file, output, error)) {
+      return Status::InvalidArgument(output + ": is the input file " + file +
+                                     "; refusing to overwrite the input");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status CheckKernelsExist(const OutputPlan& plan) {
@@ -182,6 +195,7 @@ Result<std::vector<OutputPlan>> PlanModel(const ModelInput& input,
     if (!paths.insert(spec.path).second) {
       return Status::InvalidArgument(spec.path + ": named twice as an output");
     }
+    QTK_RETURN_IF_ERROR(CheckNotAnInput(input, spec.path));
     QTK_ASSIGN_OR_RETURN(OutputPlan plan, PlanOutput(input, facts, spec, options));
     plans.push_back(std::move(plan));
   }

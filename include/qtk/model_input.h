@@ -40,6 +40,8 @@ class ModelInput {
   virtual const std::string& path() const = 0;
   // Total bytes of every file read.
   virtual uint64_t file_bytes() const = 0;
+  // Every file the input reads (outputs must never be one of them).
+  virtual std::vector<std::string> files() const { return {path()}; }
 
   virtual const std::vector<GgufKeyValue>& metadata() const = 0;
   virtual const std::vector<InputTensor>& tensors() const = 0;
@@ -60,6 +62,10 @@ class ModelInput {
   // Hints that tensor i is done with (lets the page cache drop it).
   virtual void Release(size_t /*i*/) const {}
 };
+
+// Opens whatever `path` is: a GGUF file, a safetensors file, a sharded index, or a
+// Hugging Face model directory.
+Result<std::unique_ptr<ModelInput>> OpenModelInput(const std::string& path);
 
 // Opens a GGUF file as a model input.
 Result<std::unique_ptr<ModelInput>> OpenGgufInput(const std::string& path);

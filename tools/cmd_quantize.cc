@@ -1,0 +1,134 @@
+// qtk quantize [options] IN [OUT] TYPE [NTHREADS]: llama-quantize's command line, for GGUF
+// and Hugging Face inputs, several output types in one pass.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "commands.h"
+#include "logging.h"
+#include "progress.h"
+#include "quantize_args.h"
+#include "quantize_report.h"
+#include "signals.h"
+
+namespace qtk::cli {
+namespace {
+
+struct QuantizeFlags {
+  QuantizeArgs args;
+  bool quiet = false;
+  bool verbose = false;
+  bool json = false;
+};
+
+int RunQuantize(const QuantizeFlags& flags) {
+  const Verbosity verbosity = flags.quiet     ? Verbosity::kQuiet
+                              : flags.verbose ? Verbosity::kVerbose
+                                              : Verbosity::kNormal;
+  SetUpLogging(verbosity);
+  const auto start = std::chrono::steady_clock::now();
+  Result<QuantizeJob> job = InterpretQuantizeArgs(flags.args);
+  if (!job.ok()) return ReportError(job.status());
+  Result<std::unique_ptr<ModelInput>> input = OpenModelInput(job->input);
+  if (!input.ok()) return ReportError(input.status());
+  if (!job->imatrix_path.empty()) {
+    return ReportError(Status::Unsupported("--imatrix: importance matrices are not wired up yet"));
+  }
+  Result<std::vector<OutputPlan>> plans = PlanModel(**input, job->outputs, job->options);
+  if (!plans.ok()) return ReportError(plans.status());
+  for (const OutputPlan& plan : *plans) {
+    for (const std::string& warning : plan.warnings) spdlog::warn("{}", warning);
+  }
+  if (job->dry_run) {
+    if (!flags.json) {
+      for (const OutputPlan& plan : *plans) {
+        std::printf("plan for %s\n%s", plan.spec.path.c_str(), FormatPlanTable(plan).c_str());
+        Status kernels = CheckKernelsExist(plan);
+        if (!kernels.ok()) spdlog::warn("{}", kernels.message());
+      }
+    }
+  } else {
+    InstallStopHandlers();
+    Progress progress(flags.json && verbosity == Verbosity::kNormal ? Verbosity::kQuiet
+                                                                    : verbosity);
+    job->options.should_stop = [] { return StopRequested(); };
+    job->options.progress = [&](const ProgressEvent& event) {
+      progress.Update(event.tensor_index, event.n_tensors, event.input_bytes_done,
+                      event.input_bytes_total, FormatTensorLine(*plans, event.tensor_index - 1));
+    };
+    Result<QuantizeSummary> summary = QuantizeModel(**input, *plans, job->options);
+    progress.Finish();
+    if (!summary.ok()) {
+      if (summary.status().code() == Status::Code::kCancelled) {
+        std::fprintf(stderr, "qtk: interrupted; no output was written\n");
+        return StopExitCode();
+      }
+      return ReportError(summary.status());
+    }
+    if (summary->n_nonfinite_zeroed > 0) {
+      spdlog::warn("replaced {} nan/inf values with 0 (--nan-policy zero)",
+                   summary->n_nonfinite_zeroed);
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (flags.json) {
+    std::fputs(FormatJsonReport(**input, *plans, job->type_names, job->dry_run, seconds).c_str(),
+               stdout);
+  } else if (!flags.quiet) {
+    std::fputs(FormatSizeReport(**input, *plans, job->type_names, job->dry_run).c_str(), stdout);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddQuantizeCommand(CLI::App& app, CommandRunner& runner) {
+  auto flags = std::make_shared<QuantizeFlags>();
+  QuantizeArgs& a = flags->args;
+  CLI::App* command = app.add_subcommand(
+      "quantize", "Quantize a GGUF file or a Hugging Face checkpoint into llama.cpp-ready GGUF");
+  command->footer(
+      "Types: llama.cpp file types (Q4_K_M, Q5_K_M, Q6_K, Q8_0, Q4_0, IQ4_XS, F16, BF16, F32, "
+      "...)\nor their numeric ids. See docs/quantize.md.");
+  command->add_option("args", a.positionals, "IN [OUT] TYPE [NTHREADS], as llama-quantize")
+      ->expected(1, 4)
+      ->required();
+  command->add_option("-t,--type", a.types, "Output type(s); repeat or comma-separate");
+  command->add_option("-o,--output", a.output_pattern,
+                      "Output path; '{type}' is replaced by each type's name");
+  command->add_option("-j,--threads", a.threads, "Threads (default: all)");
+  command->add_flag("--pure", a.pure, "Every quantizable tensor gets the default type");
+  command->add_option("--output-tensor-type", a.output_tensor_type, "Type for output.weight");
+  command->add_option("--token-embedding-type", a.token_embedding_type,
+                      "Type for token_embd.weight");
+  command->add_option("--tensor-type", a.tensor_types,
+                      "PATTERN=TYPE: tensors matching the regex get TYPE (repeatable)");
+  command->add_option("--tensor-type-file", a.tensor_type_file,
+                      "A file of PATTERN=TYPE lines");
+  command->add_flag("--leave-output-tensor", a.leave_output_tensor,
+                    "Keep output.weight as it is");
+  command->add_flag("--allow-requantize", a.allow_requantize,
+                    "Allow quantizing tensors that are already quantized");
+  command->add_option("--override-kv", a.override_kv,
+                      "KEY=TYPE:VALUE metadata to set (int, float, bool, str; repeatable)");
+  command->add_flag("--keep-split", a.keep_split, "Keep a split input's shards");
+  command->add_flag("--dry-run", a.dry_run, "Print the plan and the exact sizes; write nothing");
+  command->add_option("--imatrix", a.imatrix, "Importance matrix from llama-imatrix");
+  command->add_option("--include-weights", a.include_weights,
+                      "Use the importance matrix only for these tensors");
+  command->add_option("--exclude-weights", a.exclude_weights,
+                      "Do not use the importance matrix for these tensors");
+  command->add_option("--nan-policy", a.nan_policy,
+                      "What to do with NaN/Inf weights: refuse (default), zero, keep");
+  command->add_flag("-f,--force", a.force, "Overwrite existing output files");
+  command->add_flag("-q,--quiet", flags->quiet, "Print nothing but errors");
+  command->add_flag("-v,--verbose", flags->verbose, "One line per tensor");
+  command->add_flag("--json", flags->json, "Print a JSON summary on stdout");
+  command->callback([&runner, flags] { runner.run = [flags] { return RunQuantize(*flags); }; });
+}
+
+}  // namespace qtk::cli
