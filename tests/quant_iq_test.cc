@@ -309,6 +309,22 @@ TEST_CASE("Constant rows decode to the constant up to f16 scale rounding", "[iq]
   }
 }
 
+TEST_CASE("Rows of subnormal-sized values follow the reference's arithmetic", "[iq]") {
+  const float tiny = std::ldexp(1.0f, -130);
+  const std::vector<float> x(512, tiny);
+  // IQ4 treats blocks below 1e-15 as zero; the ternary formats store d = tiny, which f16
+  // flushes to 0 (and 1/d overflows, which lroundf maps to trit 0 as in the reference).
+  for (GgmlType type : {GgmlType::kIQ4_NL, GgmlType::kIQ4_XS, GgmlType::kTQ1_0, GgmlType::kTQ2_0}) {
+    INFO(GgmlTypeName(type));
+    for (float v : Dequantize(type, Quantize(type, x, 512), 512, x.size())) REQUIRE(v == 0.0f);
+  }
+  // MXFP4: floor(log2(2^-130)) - 2 + 127 = -5, which the reference casts to uint8_t; its x86
+  // build converts through int32 and keeps the low byte, 251.
+  const auto bytes = Quantize(GgmlType::kMXFP4, x, 512);
+  CHECK(bytes[0] == 251);
+  CHECK(bytes[17] == 251);
+}
+
 TEST_CASE("IQ kernels write the same bytes for 1, 2 and 3 threads", "[iq]") {
   constexpr int64_t kRowLength = 512;
   const auto x = GaussianRows(37, kRowLength, 3);
