@@ -135,103 +135,170 @@ float MakeSymmetricQuantsRefined(int n, int nmax, const float* x, int8_t* levels
 
 namespace {
 
-// The parts the two affine searches share; `guarded` selects make_qkx3_quants' handling of
-// candidate levels (clip the scaled value before rounding) over make_qkx2_quants' (round,
-// then clamp).
-float AffineSearch(int n, int nmax, const float* x, const float* weights, uint8_t* levels,
-                   float* negated_min, float rmin, float rdelta, int nstep, bool use_mad,
-                   bool guarded) {
-  float min = x[0];
-  float max = x[0];
-  float sum_w = weights[0];
-  float sum_x = sum_w * x[0];
-  for (int i = 1; i < n; ++i) {
-    if (x[i] < min) min = x[i];
-    if (x[i] > max) max = x[i];
-    const float w = weights[i];
-    sum_w += w;
-    sum_x += w * x[i];
+// One affine search: the group's statistics, its options and the best fit so far.
+class AffineSearch {
+ public:
+  // `guarded` selects make_qkx3_quants' handling of candidate levels (clip the scaled value
+  // before rounding) over make_qkx2_quants' (round, then clamp).
+  AffineSearch(int n, int nmax, const float* x, const float* weights, bool use_mad, bool guarded)
+      : n_(n), nmax_(nmax), x_(x), weights_(weights), use_mad_(use_mad), guarded_(guarded) {}
+
+  float Run(uint8_t* levels, float* negated_min, float rmin, float rdelta, int nstep) {
+    Summarize();
+    if (guarded_ ? max_ <= min_ : max_ == min_) {
+      std::memset(levels, 0, static_cast<size_t>(n_));
+      *negated_min = -min_;
+      return 0.f;
+    }
+    const float iscale = AsFloat(nmax_) / (max_ - min_);
+    scale_ = 1 / iscale;
+    for (int i = 0; i < n_; ++i) {
+      levels[i] = static_cast<uint8_t>(ClampInt(NearestInt(iscale * (x_[i] - min_)), 0, nmax_));
+    }
+    best_error_ = Error(scale_, min_, levels);
+    if (nstep >= 1) {
+      for (int is = 0; is <= nstep; ++is) {
+        // min_ is the best fit so far, so later candidates are measured from it.
+        TryCandidate((rmin + rdelta * AsFloat(is) + AsFloat(nmax_)) / (max_ - min_), levels);
+      }
+    }
+    *negated_min = -min_;
+    return scale_;
   }
-  if (min > 0) min = 0;
-  if (guarded ? max <= min : max == min) {
-    std::memset(levels, 0, static_cast<size_t>(n));
-    *negated_min = -min;
-    return 0.f;
+
+ private:
+  // Range (with the minimum capped at 0), total weight and weighted sum of the group.
+  void Summarize() {
+    min_ = x_[0];
+    max_ = x_[0];
+    sum_w_ = weights_[0];
+    sum_x_ = sum_w_ * x_[0];
+    for (int i = 1; i < n_; ++i) {
+      if (x_[i] < min_) min_ = x_[i];
+      if (x_[i] > max_) max_ = x_[i];
+      const float w = weights_[i];
+      sum_w_ += w;
+      sum_x_ += w * x_[i];
+    }
+    if (min_ > 0) min_ = 0;
   }
-  float iscale = AsFloat(nmax) / (max - min);
-  float scale = 1 / iscale;
-  float best_error = 0;
-  for (int i = 0; i < n; ++i) {
-    levels[i] = static_cast<uint8_t>(ClampInt(NearestInt(iscale * (x[i] - min)), 0, nmax));
-    float diff = scale * AsFloat(levels[i]) + min - x[i];
-    diff = use_mad ? std::fabs(diff) : diff * diff;
-    best_error += weights[i] * diff;
+
+  // Weighted absolute or squared error of x ~ scale * level + min.
+  float Error(float scale, float min, const uint8_t* levels) const {
+    float error = 0;
+    for (int i = 0; i < n_; ++i) {
+      float diff = scale * AsFloat(levels[i]) + min - x_[i];
+      diff = use_mad_ ? std::fabs(diff) : diff * diff;
+      error += weights_[i] * diff;
+    }
+    return error;
   }
-  if (nstep < 1) {
-    *negated_min = -min;
-    return scale;
+
+  int CandidateLevel(float iscale, int i) const {
+    if (!guarded_) return ClampInt(NearestInt(iscale * (x_[i] - min_)), 0, nmax_);
+    const float v = iscale * (x_[i] - min_);  // may be inf or nan when min_ nears max_
+    return v > 0 ? NearestInt(v < AsFloat(nmax_) ? v : AsFloat(nmax_)) : 0;
   }
-  uint8_t candidate[kMaxGroupSize];
-  for (int is = 0; is <= nstep; ++is) {
-    // `min` is the best fit so far, so later candidates are measured from it.
-    iscale = (rmin + rdelta * AsFloat(is) + AsFloat(nmax)) / (max - min);
+
+  // Rounds at `iscale`, fits scale and min by weighted least squares, keeps them if better.
+  void TryCandidate(float iscale, uint8_t* levels) {
+    uint8_t candidate[kMaxGroupSize];
     float sum_l = 0;
     float sum_l2 = 0;
     float sum_xl = 0;
-    for (int i = 0; i < n; ++i) {
-      int l;
-      if (guarded) {
-        const float v = iscale * (x[i] - min);
-        l = v > 0 ? NearestInt(v < AsFloat(nmax) ? v : AsFloat(nmax)) : 0;
-      } else {
-        l = ClampInt(NearestInt(iscale * (x[i] - min)), 0, nmax);
-      }
+    for (int i = 0; i < n_; ++i) {
+      const int l = CandidateLevel(iscale, i);
       candidate[i] = static_cast<uint8_t>(l);
-      const float w = weights[i];
+      const float w = weights_[i];
       sum_l += w * AsFloat(l);
       sum_l2 += w * AsFloat(l) * AsFloat(l);
-      sum_xl += w * AsFloat(l) * x[i];
+      sum_xl += w * AsFloat(l) * x_[i];
     }
-    const float det = sum_w * sum_l2 - sum_l * sum_l;
-    if (det > 0) {
-      float this_scale = (sum_w * sum_xl - sum_x * sum_l) / det;
-      float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / det;
-      if (this_min > 0) {
-        this_min = 0;
-        this_scale = sum_xl / sum_l2;
-      }
-      float error = 0;
-      for (int i = 0; i < n; ++i) {
-        float diff = this_scale * AsFloat(candidate[i]) + this_min - x[i];
-        diff = use_mad ? std::fabs(diff) : diff * diff;
-        error += weights[i] * diff;
-      }
-      if (error < best_error) {
-        std::memcpy(levels, candidate, static_cast<size_t>(n));
-        best_error = error;
-        scale = this_scale;
-        min = this_min;
-      }
+    const float det = sum_w_ * sum_l2 - sum_l * sum_l;
+    if (!(det > 0)) return;
+    float this_scale = (sum_w_ * sum_xl - sum_x_ * sum_l) / det;
+    float this_min = (sum_l2 * sum_x_ - sum_l * sum_xl) / det;
+    if (this_min > 0) {
+      this_min = 0;
+      this_scale = sum_xl / sum_l2;
+    }
+    const float error = Error(this_scale, this_min, candidate);
+    if (error < best_error_) {
+      std::memcpy(levels, candidate, static_cast<size_t>(n_));
+      best_error_ = error;
+      scale_ = this_scale;
+      min_ = this_min;
     }
   }
-  *negated_min = -min;
-  return scale;
-}
+
+  const int n_;
+  const int nmax_;
+  const float* const x_;
+  const float* const weights_;
+  const bool use_mad_;
+  const bool guarded_;
+  float min_ = 0;
+  float max_ = 0;
+  float sum_w_ = 0;
+  float sum_x_ = 0;
+  float scale_ = 0;
+  float best_error_ = 0;
+};
 
 }  // namespace
 
 float MakeAffineQuants(int n, int nmax, const float* x, const float* weights, uint8_t* levels,
                        float* negated_min, float rmin, float rdelta, int nstep, bool use_mad) {
-  return AffineSearch(n, nmax, x, weights, levels, negated_min, rmin, rdelta, nstep, use_mad,
-                      /*guarded=*/false);
+  return AffineSearch(n, nmax, x, weights, use_mad, /*guarded=*/false)
+      .Run(levels, negated_min, rmin, rdelta, nstep);
 }
 
 float MakeAffineQuantsWeighted(int n, int nmax, const float* x, const float* weights,
                                uint8_t* levels, float* negated_min, float rmin, float rdelta,
                                int nstep, bool use_mad) {
-  return AffineSearch(n, nmax, x, weights, levels, negated_min, rmin, rdelta, nstep, use_mad,
-                      /*guarded=*/true);
+  return AffineSearch(n, nmax, x, weights, use_mad, /*guarded=*/true)
+      .Run(levels, negated_min, rmin, rdelta, nstep);
 }
+
+namespace {
+
+// Weighted squared error of x ~ level / iscale with levels capped at nmax.
+float PositiveError(int n, int nmax, const float* x, const float* weights, float iscale) {
+  const float scale = 1 / iscale;
+  float mse = 0;
+  for (int i = 0; i < n; ++i) {
+    const int l = std::min(nmax, NearestInt(iscale * x[i]));
+    const float diff = x[i] - scale * AsFloat(l);
+    mse += weights[i] * diff * diff;
+  }
+  return mse;
+}
+
+// make_qp_quants' choice among nmax / max and 8 nearby inverse scales.
+float ChoosePositiveInverseScale(int n, int nmax, const float* x, const float* weights, float max,
+                                 uint8_t* levels) {
+  float iscale = AsFloat(nmax) / max;
+  // The first error uses the uncapped levels, stored in 8 bits as the reference stores them.
+  for (int i = 0; i < n; ++i) levels[i] = static_cast<uint8_t>(NearestInt(iscale * x[i]));
+  const float scale = 1 / iscale;
+  float best_mse = 0;
+  for (int i = 0; i < n; ++i) {
+    const float diff = x[i] - scale * AsFloat(levels[i]);
+    best_mse += weights[i] * diff * diff;
+  }
+  for (int is = -4; is <= 4; ++is) {
+    if (is == 0) continue;
+    const float iscale_is = (0.1f * AsFloat(is) + AsFloat(nmax)) / max;
+    const float mse = PositiveError(n, nmax, x, weights, iscale_is);
+    if (mse < best_mse) {
+      best_mse = mse;
+      iscale = iscale_is;
+    }
+  }
+  return iscale;
+}
+
+}  // namespace
 
 float MakePositiveQuants(int n, int nmax, const float* x, uint8_t* levels, const float* weights) {
   float max = 0;
@@ -240,30 +307,7 @@ float MakePositiveQuants(int n, int nmax, const float* x, uint8_t* levels, const
     std::memset(levels, 0, static_cast<size_t>(n));
     return 0.f;
   }
-  float iscale = AsFloat(nmax) / max;
-  for (int i = 0; i < n; ++i) levels[i] = static_cast<uint8_t>(NearestInt(iscale * x[i]));
-  const float scale = 1 / iscale;
-  float best_mse = 0;
-  for (int i = 0; i < n; ++i) {
-    const float diff = x[i] - scale * AsFloat(levels[i]);
-    best_mse += weights[i] * diff * diff;
-  }
-  // Try 8 nearby inverse scales; keep the one with the least weighted squared error.
-  for (int is = -4; is <= 4; ++is) {
-    if (is == 0) continue;
-    const float iscale_is = (0.1f * AsFloat(is) + AsFloat(nmax)) / max;
-    const float scale_is = 1 / iscale_is;
-    float mse = 0;
-    for (int i = 0; i < n; ++i) {
-      const int l = std::min(nmax, NearestInt(iscale_is * x[i]));
-      const float diff = x[i] - scale_is * AsFloat(l);
-      mse += weights[i] * diff * diff;
-    }
-    if (mse < best_mse) {
-      best_mse = mse;
-      iscale = iscale_is;
-    }
-  }
+  const float iscale = ChoosePositiveInverseScale(n, nmax, x, weights, max, levels);
   float sumlx = 0;
   float suml2 = 0;
   for (int i = 0; i < n; ++i) {
@@ -272,6 +316,7 @@ float MakePositiveQuants(int n, int nmax, const float* x, uint8_t* levels, const
     sumlx += weights[i] * x[i] * AsFloat(l);
     suml2 += weights[i] * AsFloat(l) * AsFloat(l);
   }
+  // Coordinate descent: move one level at a time while sumlx^2 / suml2 grows.
   for (int itry = 0; itry < 5; ++itry) {
     int n_changed = 0;
     for (int i = 0; i < n; ++i) {
