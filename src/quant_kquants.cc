@@ -1,8 +1,27 @@
-// Kernels for Q2_K, Q3_K, Q4_K, Q5_K, Q6_K (not implemented yet).
+// The K-quant kernel table: Q2_K, Q3_K, Q4_K, Q5_K and Q6_K (256-element super-blocks).
+//
+// Block layouts are described in kquant_blocks.h, the shared scale searches in
+// kquant_search.h, and each family's quantizer in kquant_q2_q3.cc, kquant_q4_q5.cc and
+// kquant_q6.cc. Without importance each kernel reproduces ggml's quantize_row_q*_K_ref; with
+// per-column importance, the quantize_q*_K path that llama-quantize takes for --imatrix.
+#include <array>
+
+#include "kquant_blocks.h"
 #include "quant_kernels.h"
 
 namespace qtk {
+namespace {
 
-std::span<const QuantKernel> KQuantKernels() { return {}; }
+constexpr std::array<QuantKernel, 5> kKQuantKernels = {{
+    {GgmlType::kQ2_K, QuantizeRowQ2K, DequantizeRowQ2K, false},
+    {GgmlType::kQ3_K, QuantizeRowQ3K, DequantizeRowQ3K, false},
+    {GgmlType::kQ4_K, QuantizeRowQ4K, DequantizeRowQ4K, false},
+    {GgmlType::kQ5_K, QuantizeRowQ5K, DequantizeRowQ5K, false},
+    {GgmlType::kQ6_K, QuantizeRowQ6K, DequantizeRowQ6K, false},
+}};
+
+}  // namespace
+
+std::span<const QuantKernel> KQuantKernels() { return kKQuantKernels; }
 
 }  // namespace qtk
