@@ -228,10 +228,13 @@ void DequantizeRowQ8_0(const uint8_t* y, float* x, int64_t n) {
 
 namespace {
 
-// The table's entry points: importance when given, else the reference.
+// The table's entry points: importance when given, else the fastest path this CPU has.
 
 void QuantizeQ4_0(const float* x, uint8_t* y, int64_t n, const float* importance) {
   if (importance != nullptr) return QuantizeRowQ4_0Weighted(x, y, n, importance);
+#if QTK_HAVE_X86_SIMD
+  if (CpuHasAvx2()) return QuantizeRowQ4_0Avx2(x, y, n);
+#endif
   QuantizeRowQ4_0Ref(x, y, n);
 }
 
@@ -252,6 +255,9 @@ void QuantizeQ5_1(const float* x, uint8_t* y, int64_t n, const float* importance
 
 // ggml's quantize_q8_0 ignores importance.
 void QuantizeQ8_0(const float* x, uint8_t* y, int64_t n, const float* /*importance*/) {
+#if QTK_HAVE_X86_SIMD
+  if (CpuHasAvx2()) return QuantizeRowQ8_0Avx2(x, y, n);
+#endif
   QuantizeRowQ8_0Ref(x, y, n);
 }
 

@@ -1,7 +1,8 @@
 // The legacy block formats Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0, one row at a time (internal).
 //
 // quant_kernels.h's table (LegacyKernels()) is what the library uses; this header exposes
-// the individual paths so tests and benchmarks can call one directly. Block layouts and the
+// the individual paths so tests and benchmarks can call one directly, e.g. the scalar
+// reference next to its AVX2 twin, without any global switch. Block layouts and the
 // reference formulas are described at the top of quant_legacy.cc.
 //
 // Common REQUIRES for every function here: n > 0 and n % 32 == 0; x holds n finite floats
@@ -10,6 +11,8 @@
 #define QTK_SRC_QUANT_LEGACY_H_
 
 #include <cstdint>
+
+#include "cpu_features.h"
 
 namespace qtk {
 
@@ -38,6 +41,12 @@ void DequantizeRowQ5_0(const uint8_t* y, float* x, int64_t n);
 void DequantizeRowQ5_1(const uint8_t* y, float* x, int64_t n);
 void DequantizeRowQ8_0(const uint8_t* y, float* x, int64_t n);
 
+#if QTK_HAVE_X86_SIMD
+// AVX2 twins of QuantizeRowQ8_0Ref / QuantizeRowQ4_0Ref: the same bytes for every finite
+// input (quant_legacy_avx2.cc). REQUIRES: CpuHasAvx2().
+void QuantizeRowQ8_0Avx2(const float* x, uint8_t* y, int64_t n);
+void QuantizeRowQ4_0Avx2(const float* x, uint8_t* y, int64_t n);
+#endif
 
 // Scalar helpers shared by the reference and AVX2 paths, so both treat a block the same way.
 
