@@ -36,16 +36,20 @@ std::vector<float> WeightLikeData() {
   return x;
 }
 
-bool SkipWithoutAvx2(benchmark::State& state, bool needs_avx2) {
-  if (needs_avx2 && !CpuHasAvx2F16c()) {
-    state.SkipWithError("this CPU has no AVX2 + F16C");
+// Whether the running CPU can run a path; nullptr: always (the scalar references).
+using Availability = bool (*)();
+
+bool Unavailable(benchmark::State& state, Availability available) {
+  if (available != nullptr && !available()) {
+    state.SkipWithError("this CPU lacks the instructions of this path");
     return true;
   }
   return false;
 }
 
-void BM_Quantize(benchmark::State& state, RowQuantizer quantize, int block_bytes, bool needs_avx2) {
-  if (SkipWithoutAvx2(state, needs_avx2)) return;
+void BM_Quantize(benchmark::State& state, RowQuantizer quantize, int block_bytes,
+                 Availability available) {
+  if (Unavailable(state, available)) return;
   const std::vector<float> x = WeightLikeData();
   std::vector<uint8_t> y(kElements / kLegacyBlockSize * block_bytes);
   for (auto _ : state) {
@@ -83,8 +87,9 @@ void BM_Dequantize(benchmark::State& state, RowQuantizer quantize, RowDequantize
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(y.size()));
 }
 
-void BM_Convert(benchmark::State& state, BulkConversion convert, bool bf16, bool needs_avx2) {
-  if (SkipWithoutAvx2(state, needs_avx2)) return;
+void BM_Convert(benchmark::State& state, BulkConversion convert, bool bf16,
+                Availability available) {
+  if (Unavailable(state, available)) return;
   std::mt19937 rng(7);
   std::vector<uint16_t> src(kElements);
   // Finite values only, as real weights are (a NaN sends F16C's chunk to the scalar code).
@@ -98,17 +103,17 @@ void BM_Convert(benchmark::State& state, BulkConversion convert, bool bf16, bool
   state.SetBytesProcessed(state.iterations() * kElements * int64_t{sizeof(uint16_t)});
 }
 
-BENCHMARK_CAPTURE(BM_Quantize, Q8_0Ref, QuantizeRowQ8_0Ref, 34, false);
+BENCHMARK_CAPTURE(BM_Quantize, Q8_0Ref, QuantizeRowQ8_0Ref, 34, nullptr);
 #if QTK_HAVE_X86_SIMD
-BENCHMARK_CAPTURE(BM_Quantize, Q8_0Avx2, QuantizeRowQ8_0Avx2, 34, true);
+BENCHMARK_CAPTURE(BM_Quantize, Q8_0Avx2, QuantizeRowQ8_0Avx2, 34, CpuHasAvx2);
 #endif
-BENCHMARK_CAPTURE(BM_Quantize, Q4_0Ref, QuantizeRowQ4_0Ref, 18, false);
+BENCHMARK_CAPTURE(BM_Quantize, Q4_0Ref, QuantizeRowQ4_0Ref, 18, nullptr);
 #if QTK_HAVE_X86_SIMD
-BENCHMARK_CAPTURE(BM_Quantize, Q4_0Avx2, QuantizeRowQ4_0Avx2, 18, true);
+BENCHMARK_CAPTURE(BM_Quantize, Q4_0Avx2, QuantizeRowQ4_0Avx2, 18, CpuHasAvx2);
 #endif
-BENCHMARK_CAPTURE(BM_Quantize, Q4_1Ref, QuantizeRowQ4_1Ref, 20, false);
-BENCHMARK_CAPTURE(BM_Quantize, Q5_0Ref, QuantizeRowQ5_0Ref, 22, false);
-BENCHMARK_CAPTURE(BM_Quantize, Q5_1Ref, QuantizeRowQ5_1Ref, 24, false);
+BENCHMARK_CAPTURE(BM_Quantize, Q4_1Ref, QuantizeRowQ4_1Ref, 20, nullptr);
+BENCHMARK_CAPTURE(BM_Quantize, Q5_0Ref, QuantizeRowQ5_0Ref, 22, nullptr);
+BENCHMARK_CAPTURE(BM_Quantize, Q5_1Ref, QuantizeRowQ5_1Ref, 24, nullptr);
 
 BENCHMARK_CAPTURE(BM_QuantizeWeighted, Q4_0, QuantizeRowQ4_0Weighted, 18);
 BENCHMARK_CAPTURE(BM_QuantizeWeighted, Q4_1, QuantizeRowQ4_1Weighted, 20);
@@ -121,13 +126,13 @@ BENCHMARK_CAPTURE(BM_Dequantize, Q4_1, QuantizeRowQ4_1Ref, DequantizeRowQ4_1, 20
 BENCHMARK_CAPTURE(BM_Dequantize, Q5_0, QuantizeRowQ5_0Ref, DequantizeRowQ5_0, 22);
 BENCHMARK_CAPTURE(BM_Dequantize, Q5_1, QuantizeRowQ5_1Ref, DequantizeRowQ5_1, 24);
 
-BENCHMARK_CAPTURE(BM_Convert, F16ToF32Scalar, ConvertF16ToF32Scalar, false, false);
+BENCHMARK_CAPTURE(BM_Convert, F16ToF32Scalar, ConvertF16ToF32Scalar, false, nullptr);
 #if QTK_HAVE_X86_SIMD
-BENCHMARK_CAPTURE(BM_Convert, F16ToF32F16c, ConvertF16ToF32F16c, false, true);
+BENCHMARK_CAPTURE(BM_Convert, F16ToF32F16c, ConvertF16ToF32F16c, false, CpuHasAvx2F16c);
 #endif
-BENCHMARK_CAPTURE(BM_Convert, BF16ToF32Scalar, ConvertBF16ToF32Scalar, true, false);
+BENCHMARK_CAPTURE(BM_Convert, BF16ToF32Scalar, ConvertBF16ToF32Scalar, true, nullptr);
 #if QTK_HAVE_X86_SIMD
-BENCHMARK_CAPTURE(BM_Convert, BF16ToF32Avx2, ConvertBF16ToF32Avx2, true, true);
+BENCHMARK_CAPTURE(BM_Convert, BF16ToF32Avx2, ConvertBF16ToF32Avx2, true, CpuHasAvx2);
 #endif
 
 }  // namespace
