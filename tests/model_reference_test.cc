@@ -59,3 +59,39 @@ TEST_CASE("qtk quantize reproduces llama-quantize's files byte for byte",
 
 }  // namespace
 }  // namespace qtk
+
+#include "qtk/imatrix.h"
+
+namespace qtk {
+namespace {
+
+TEST_CASE("qtk quantize --imatrix reproduces llama-quantize --imatrix byte for byte",
+          "[model][reference][testdata]") {
+  QTK_REQUIRE_TESTDATA(testdata);
+  const auto dir = testdata / "reference/llama.cpp/synth-a";
+  auto input = OpenGgufInput((dir / "synth-a-convert-f32.gguf").string());
+  REQUIRE(input.ok());
+  auto imatrix = ReadImportanceMatrixFile((dir / "imatrix/synth-a.imatrix.gguf").string());
+  REQUIRE(imatrix.ok());
+  testing::TempDir tmp;
+  for (const std::string type : {"Q2_K", "Q4_K_M", "IQ4_XS"}) {
+    INFO(type);
+    // llama-quantize was run as `--imatrix synth-a.imatrix.gguf` from that folder.
+    ImportanceUse use = UseImportance(*imatrix, "synth-a.imatrix.gguf", {}, {});
+    QuantizeModelOptions options;
+    options.plan.pure = true;
+    options.n_threads = 2;
+    options.sync = false;
+    options.importance = use.lookup;
+    options.metadata_overrides = use.metadata;
+    const std::string out = (tmp / (type + ".gguf")).string();
+    auto plans = PlanModel(**input, {{out, FileTypeFromName(type).value()}}, options);
+    REQUIRE(plans.ok());
+    REQUIRE(QuantizeModel(**input, *plans, options).ok());
+    CHECK(testing::ReadFileBytes(out) ==
+          testing::ReadFileBytes(dir / "imatrix" / ("synth-a-imatrix-pure-" + type + ".gguf")));
+  }
+}
+
+}  // namespace
+}  // namespace qtk

@@ -10,6 +10,7 @@
 
 #include "qtk/float_convert.h"
 #include "qtk/gguf.h"
+#include "qtk/imatrix.h"
 #include "qtk/quantize.h"
 #include "reference_support.h"
 #include "test_support.h"
@@ -372,28 +373,18 @@ TEST_CASE("IQ4 kernels trade error towards important columns; others ignore impo
 // llama-quantize's importance for a tensor: the imatrix's in_sum2 divided by its count
 // (1 for a tensor the calibration never reached); none for tensors the imatrix lacks.
 // A minimal reading of the imatrix GGUF, enough to check the IQ4_XS importance path.
-std::vector<float> ImatrixImportance(const GgufFile& imatrix, const std::string& tensor) {
-  const GgufTensorInfo* sums = imatrix.FindTensor(tensor + ".in_sum2");
-  const GgufTensorInfo* counts = imatrix.FindTensor(tensor + ".counts");
-  if (sums == nullptr || counts == nullptr) return {};
-  const auto sum_bytes = imatrix.TensorData(*sums);
-  const auto count_bytes = imatrix.TensorData(*counts);
-  std::vector<float> values(sum_bytes.size() / sizeof(float));
-  std::memcpy(values.data(), sum_bytes.data(), sum_bytes.size());
-  float count;
-  std::memcpy(&count, count_bytes.data(), sizeof(count));
-  for (float& v : values) v = count > 0 ? v / count : 1.0f;
-  return values;
-}
-
 TEST_CASE("IQ4_XS with importance reproduces llama-quantize --imatrix", "[iq][testdata]") {
   QTK_REQUIRE_TESTDATA(testdata);
   const auto dir = testdata / "reference" / "llama.cpp" / "synth-a";
-  Result<GgufFile> imatrix = ReadGgufFile((dir / "imatrix" / "synth-a.imatrix.gguf").string());
+  Result<ImportanceMatrix> imatrix =
+      ReadImportanceMatrixFile((dir / "imatrix" / "synth-a.imatrix.gguf").string());
   REQUIRE(imatrix.ok());
   CHECK(testing::DiffAgainstReference(
             dir / "synth-a-convert-f32.gguf", dir / "imatrix", "synth-a-imatrix-pure-IQ4_XS.gguf",
-            [&](const std::string& name) { return ImatrixImportance(*imatrix, name); }) == "");
+            [&](const std::string& name) {
+              const ImportanceEntry* entry = imatrix->Find(name);
+              return entry != nullptr ? entry->weights : std::vector<float>();
+            }) == "");
 }
 
 }  // namespace

@@ -127,3 +127,33 @@ TEST_CASE("quantize refuses to write over its input, even through a link or ..",
 
 }  // namespace
 }  // namespace qtk
+
+namespace qtk {
+namespace {
+
+TEST_CASE("quantize --imatrix records the importance matrix and honours the filters",
+          "[cli][quantize][testdata]") {
+  QTK_REQUIRE_TESTDATA(testdata);
+  const auto dir = testdata / "reference/llama.cpp/synth-a";
+  const std::string imatrix = (dir / "imatrix/synth-a.imatrix.gguf").string();
+  testing::TempDir tmp;
+  const std::string out = (tmp / "out.gguf").string();
+  auto result = RunQtk({"quantize", "--imatrix", imatrix, "--exclude-weights",
+                        "blk.0.attn_q.weight", (dir / "synth-a-convert-f32.gguf").string(), out,
+                        "Q4_K_M"});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  auto file = ReadGgufFile(out);
+  REQUIRE(file.ok());
+  CHECK(*file->FindValue("quantize.imatrix.file")->AsString() == imatrix);
+  CHECK(file->FindValue("quantize.imatrix.entries_count")->AsUint() == 13u);
+  CHECK(file->FindValue("quantize.imatrix.chunks_count")->AsUint() == 20u);
+  result = RunQtk({"quantize", "--imatrix", (tmp / "missing.dat").string(),
+                   (dir / "synth-a-convert-f32.gguf").string(), (tmp / "b.gguf").string(),
+                   "Q4_K_M"});
+  CHECK(result.exit_code == 1);
+  CHECK(result.err == "qtk: error: " + (tmp / "missing.dat").string() + ": no such file\n");
+}
+
+}  // namespace
+}  // namespace qtk

@@ -6,9 +6,11 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
 #include "logging.h"
+#include "qtk/imatrix.h"
 #include "progress.h"
 #include "quantize_args.h"
 #include "quantize_report.h"
@@ -34,8 +36,17 @@ int RunQuantize(const QuantizeFlags& flags) {
   if (!job.ok()) return ReportError(job.status());
   Result<std::unique_ptr<ModelInput>> input = OpenModelInput(job->input);
   if (!input.ok()) return ReportError(input.status());
+  std::optional<ImportanceMatrix> imatrix;
   if (!job->imatrix_path.empty()) {
-    return ReportError(Status::Unsupported("--imatrix: importance matrices are not wired up yet"));
+    Result<ImportanceMatrix> read = ReadImportanceMatrixFile(job->imatrix_path);
+    if (!read.ok()) return ReportError(read.status());
+    imatrix.emplace(std::move(read).value());
+    ImportanceUse use = UseImportance(*imatrix, job->imatrix_path, flags.args.include_weights,
+                                      flags.args.exclude_weights);
+    job->options.importance = std::move(use.lookup);
+    for (GgufKeyValue& kv : use.metadata) job->options.metadata_overrides.push_back(std::move(kv));
+    spdlog::info("importance matrix {}: {} entries, {} chunks", job->imatrix_path,
+                 imatrix->entries().size(), imatrix->chunk_count());
   }
   Result<std::vector<OutputPlan>> plans = PlanModel(**input, job->outputs, job->options);
   if (!plans.ok()) return ReportError(plans.status());

@@ -42,6 +42,21 @@ enum class NanPolicy {
 using ImportanceLookup =
     std::function<std::optional<std::span<const float>>(std::string_view tensor_name)>;
 
+class ImportanceMatrix;
+
+// How --imatrix is used: per-tensor weights from `matrix`, limited to the `include` names
+// (when given) and without the `exclude` names, as llama-quantize's --include-weights and
+// --exclude-weights. `matrix` must outlive the lookup.
+struct ImportanceUse {
+  ImportanceLookup lookup;
+  // The keys llama-quantize records: quantize.imatrix.file (as given), .dataset,
+  // .entries_count (after filtering), .chunks_count.
+  std::vector<GgufKeyValue> metadata;
+};
+ImportanceUse UseImportance(const ImportanceMatrix& matrix, const std::string& file_as_given,
+                            const std::vector<std::string>& include,
+                            const std::vector<std::string>& exclude);
+
 struct ProgressEvent {
   size_t tensor_index = 0;  // input tensors done so far (this one included)
   size_t n_tensors = 0;
