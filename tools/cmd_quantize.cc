@@ -108,7 +108,8 @@ void AddQuantizeCommand(CLI::App& app, CommandRunner& runner) {
   command->add_option("args", a.positionals, "IN [OUT] TYPE [NTHREADS], as llama-quantize")
       ->expected(1, 4)
       ->required();
-  command->add_option("-t,--type", a.types, "Output type(s); repeat or comma-separate");
+  command->add_option("-t,--type", a.types, "Output type(s); repeat or comma-separate")
+      ->allow_extra_args(false);
   command->add_option("-o,--output", a.output_pattern,
                       "Output path; '{type}' is replaced by each type's name");
   command->add_option("-j,--threads", a.threads, "Threads (default: all)");
@@ -117,7 +118,8 @@ void AddQuantizeCommand(CLI::App& app, CommandRunner& runner) {
   command->add_option("--token-embedding-type", a.token_embedding_type,
                       "Type for token_embd.weight");
   command->add_option("--tensor-type", a.tensor_types,
-                      "PATTERN=TYPE: tensors matching the regex get TYPE (repeatable)");
+                      "PATTERN=TYPE: tensors matching the regex get TYPE (repeatable)")
+      ->allow_extra_args(false);
   command->add_option("--tensor-type-file", a.tensor_type_file,
                       "A file of PATTERN=TYPE lines");
   command->add_flag("--leave-output-tensor", a.leave_output_tensor,
@@ -125,14 +127,17 @@ void AddQuantizeCommand(CLI::App& app, CommandRunner& runner) {
   command->add_flag("--allow-requantize", a.allow_requantize,
                     "Allow quantizing tensors that are already quantized");
   command->add_option("--override-kv", a.override_kv,
-                      "KEY=TYPE:VALUE metadata to set (int, float, bool, str; repeatable)");
+                      "KEY=TYPE:VALUE metadata to set (int, float, bool, str; repeatable)")
+      ->allow_extra_args(false);
   command->add_flag("--keep-split", a.keep_split, "Keep a split input's shards");
   command->add_flag("--dry-run", a.dry_run, "Print the plan and the exact sizes; write nothing");
   command->add_option("--imatrix", a.imatrix, "Importance matrix from llama-imatrix");
   command->add_option("--include-weights", a.include_weights,
-                      "Use the importance matrix only for these tensors");
+                      "Use the importance matrix only for these tensors")
+      ->allow_extra_args(false);
   command->add_option("--exclude-weights", a.exclude_weights,
-                      "Do not use the importance matrix for these tensors");
+                      "Do not use the importance matrix for these tensors")
+      ->allow_extra_args(false);
   command->add_option("--nan-policy", a.nan_policy,
                       "What to do with NaN/Inf weights: refuse (default), zero, keep");
   command->add_flag("-f,--force", a.force, "Overwrite existing output files");
