@@ -1,0 +1,357 @@
+// The generic affine quantizer (qtk/affine.h): parameters per group, the optional scale
+// search, MSB-first code packing, and decoding.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "parallel.h"
+#include "qtk/affine.h"
+#include "qtk/float_convert.h"
+#include "quant_checks.h"
+
+namespace qtk {
+namespace {
+
+// Clipping factors tried by the scale search: α = 1 − k·kSearchStep for k < kSearchSteps,
+// i.e. 1, 0.975, ..., 0.525. α = 1 comes first and a candidate must be strictly better to
+// replace it, so the search never loses to plain min/max.
+constexpr int kSearchSteps = 20;
+constexpr double kSearchStep = 0.025;
+
+float SearchAlpha(int k) { return static_cast<float>(1.0 - kSearchStep * k); }
+
+// Everything encoding and decoding one group needs.
+struct GroupParams {
+  float raw_scale = 0;     // s in F32, before rounding to the scale type
+  float inv_scale = 0;     // 1/s, 0 when s is 0 (or so small that 1/s overflows)
+  int zero = 0;            // z
+  float stored_scale = 0;  // s rounded to the scale type: what decoding multiplies by
+};
+
+// Elements per group (the last group of a row may be shorter).
+int64_t GroupLength(const AffineSpec& spec, int64_t n_per_row) {
+  return spec.granularity == AffineGranularity::kGroup ? spec.group_size : n_per_row;
+}
+
+struct Range {
+  float lo = 0;  // min
+  float hi = 0;  // max
+};
+
+Range MinMax(const float* x, int64_t n) {
+  Range range{x[0], x[0]};
+  for (int64_t i = 1; i < n; ++i) {
+    range.lo = std::min(range.lo, x[i]);
+    range.hi = std::max(range.hi, x[i]);
+  }
+  return range;
+}
+
+float RoundToScaleType(float value, GgmlType type) {
+  return type == GgmlType::kF16 ? F16ToF32(F32ToF16(value)) : value;
+}
+
+GroupParams ParamsFor(const AffineSpec& spec, Range range, float alpha) {
+  GroupParams params;
+  if (spec.symmetric) {
+    // max(|min|, |max|) is the absolute maximum ggml's Q8_0 computes, bit for bit.
+    const float amax = std::max(-range.lo, range.hi) * alpha;
+    params.raw_scale = amax / static_cast<float>(AffineQmax(spec));
+  } else {
+    const float lo = std::min(range.lo, 0.0f) * alpha;
+    const float hi = std::max(range.hi, 0.0f) * alpha;
+    params.raw_scale = (hi - lo) / static_cast<float>(AffineQmax(spec));
+    const float inv = params.raw_scale != 0 ? 1.0f / params.raw_scale : 0.0f;
+    if (std::isfinite(inv)) {
+      params.zero = std::clamp(static_cast<int>(std::roundf(-lo * inv)), 0, AffineQmax(spec));
+    }
+  }
+  if (params.raw_scale == 0) params.raw_scale = 0.0f;  // +0, never −0 (ggml's amax starts at +0)
+  const float inv = params.raw_scale != 0 ? 1.0f / params.raw_scale : 0.0f;
+  if (!std::isfinite(inv)) return GroupParams{};  // s below ~3e-39: treat the group as zeros
+  params.inv_scale = inv;
+  params.stored_scale = RoundToScaleType(params.raw_scale, spec.scale_type);
+  return params;
+}
+
+// round(x/s) + z, clipped to the code range. The float is clipped before the conversion to
+// int so that no input can make the conversion undefined.
+inline int EncodeValue(float x, const GroupParams& params, float lo, float hi) {
+  const float rounded = std::min(std::max(std::roundf(x * params.inv_scale), lo), hi);
+  return static_cast<int>(rounded) + params.zero;
+}
+
+// The code range relative to the zero point, as floats for EncodeValue.
+inline float RelativeLo(const AffineSpec& spec, const GroupParams& params) {
+  return static_cast<float>(AffineQmin(spec) - params.zero);
+}
+inline float RelativeHi(const AffineSpec& spec, const GroupParams& params) {
+  return static_cast<float>(AffineQmax(spec) - params.zero);
+}
+
+inline float DecodeValue(int code, float scale, float zero) {
+  return scale * (static_cast<float>(code) - zero);
+}
+
+double SquaredError(const AffineSpec& spec, const float* x, int64_t n, const GroupParams& params) {
+  const float lo = RelativeLo(spec, params);
+  const float hi = RelativeHi(spec, params);
+  const auto zero = static_cast<float>(params.zero);
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float x_hat = DecodeValue(EncodeValue(x[i], params, lo, hi), params.stored_scale, zero);
+    const double error = static_cast<double>(x[i]) - x_hat;
+    sum += error * error;
+  }
+  return sum;
+}
+
+GroupParams ChooseGroupParams(const AffineSpec& spec, const float* x, int64_t n) {
+  const Range range = MinMax(x, n);
+  GroupParams best = ParamsFor(spec, range, 1.0f);
+  if (!spec.search_scale) return best;
+  double best_error = SquaredError(spec, x, n, best);
+  for (int k = 1; k < kSearchSteps; ++k) {
+    const GroupParams candidate = ParamsFor(spec, range, SearchAlpha(k));
+    const double error = SquaredError(spec, x, n, candidate);
+    if (error < best_error) {
+      best = candidate;
+      best_error = error;
+    }
+  }
+  return best;
+}
+
+inline void PutCode(uint8_t* row, int64_t i, int width, int code) {
+  const int per_byte = 8 / width;
+  const int shift = 8 - width * (1 + static_cast<int>(i % per_byte));
+  const int mask = (1 << width) - 1;
+  row[i / per_byte] = static_cast<uint8_t>(row[i / per_byte] | ((code & mask) << shift));
+}
+
+void EncodeGroup(const AffineSpec& spec, const float* x, int64_t n, const GroupParams& params,
+                 uint8_t* row, int64_t first) {
+  const int width = AffineCodeWidth(spec.bits);
+  const float lo = RelativeLo(spec, params);
+  const float hi = RelativeHi(spec, params);
+  for (int64_t i = 0; i < n; ++i) PutCode(row, first + i, width, EncodeValue(x[i], params, lo, hi));
+}
+
+// Per-channel and group-wise: every group of every row chooses its own parameters.
+void QuantizeGroups(const AffineSpec& spec, std::span<const float> values, int64_t n_per_row,
+                    AffineQuantized& out, std::vector<float>& raw_scales, int n_threads) {
+  const int64_t n_rows = static_cast<int64_t>(values.size()) / n_per_row;
+  const int64_t groups = AffineGroupsPerRow(spec, n_per_row);
+  const int64_t group_length = GroupLength(spec, n_per_row);
+  const int64_t row_bytes = AffineRowBytes(spec, n_per_row);
+  ParallelFor(n_threads, n_rows, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const float* x = values.data() + row * n_per_row;
+      uint8_t* codes = out.codes.data() + row * row_bytes;
+      for (int64_t g = 0; g < groups; ++g) {
+        const int64_t first = g * group_length;
+        const int64_t n = std::min(group_length, n_per_row - first);
+        const GroupParams params = ChooseGroupParams(spec, x + first, n);
+        EncodeGroup(spec, x + first, n, params, codes, first);
+        const auto index = static_cast<size_t>(row * groups + g);
+        out.scales[index] = params.stored_scale;
+        raw_scales[index] = params.raw_scale;
+        if (!spec.symmetric) out.zero_points[index] = static_cast<float>(params.zero);
+      }
+    }
+  });
+}
+
+// Squared error of the whole tensor under `params`, summed per row and then in row order.
+double TensorSquaredError(const AffineSpec& spec, std::span<const float> values, int64_t n_per_row,
+                          const GroupParams& params, int n_threads) {
+  const int64_t n_rows = static_cast<int64_t>(values.size()) / n_per_row;
+  std::vector<double> row_errors(static_cast<size_t>(n_rows));
+  ParallelFor(n_threads, n_rows, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      row_errors[static_cast<size_t>(row)] =
+          SquaredError(spec, values.data() + row * n_per_row, n_per_row, params);
+    }
+  });
+  double total = 0;
+  for (double error : row_errors) total += error;
+  return total;
+}
+
+GroupParams ChooseTensorParams(const AffineSpec& spec, std::span<const float> values,
+                               int64_t n_per_row, int n_threads) {
+  const int64_t n_rows = static_cast<int64_t>(values.size()) / n_per_row;
+  std::vector<Range> row_ranges(static_cast<size_t>(n_rows));
+  ParallelFor(n_threads, n_rows, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      row_ranges[static_cast<size_t>(row)] = MinMax(values.data() + row * n_per_row, n_per_row);
+    }
+  });
+  Range range = row_ranges[0];
+  for (const Range& r : row_ranges) {
+    range.lo = std::min(range.lo, r.lo);
+    range.hi = std::max(range.hi, r.hi);
+  }
+  GroupParams best = ParamsFor(spec, range, 1.0f);
+  if (!spec.search_scale) return best;
+  double best_error = TensorSquaredError(spec, values, n_per_row, best, n_threads);
+  for (int k = 1; k < kSearchSteps; ++k) {
+    const GroupParams candidate = ParamsFor(spec, range, SearchAlpha(k));
+    const double error = TensorSquaredError(spec, values, n_per_row, candidate, n_threads);
+    if (error < best_error) {
+      best = candidate;
+      best_error = error;
+    }
+  }
+  return best;
+}
+
+void QuantizeTensor(const AffineSpec& spec, std::span<const float> values, int64_t n_per_row,
+                    AffineQuantized& out, std::vector<float>& raw_scales, int n_threads) {
+  const GroupParams params = ChooseTensorParams(spec, values, n_per_row, n_threads);
+  const int64_t n_rows = static_cast<int64_t>(values.size()) / n_per_row;
+  const int64_t row_bytes = AffineRowBytes(spec, n_per_row);
+  ParallelFor(n_threads, n_rows, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      EncodeGroup(spec, values.data() + row * n_per_row, n_per_row, params,
+                  out.codes.data() + row * row_bytes, 0);
+    }
+  });
+  out.scales[0] = params.stored_scale;
+  raw_scales[0] = params.raw_scale;
+  if (!spec.symmetric) out.zero_points[0] = static_cast<float>(params.zero);
+}
+
+// InvalidArgument naming the first scale the scale type cannot hold.
+Status CheckScales(const AffineSpec& spec, const AffineQuantized& out,
+                   const std::vector<float>& raw_scales, int64_t n_per_row) {
+  const int64_t groups = AffineGroupsPerRow(spec, n_per_row);
+  for (size_t i = 0; i < out.scales.size(); ++i) {
+    if (std::isfinite(out.scales[i])) continue;
+    char value[32];
+    std::snprintf(value, sizeof(value), "%g", static_cast<double>(raw_scales[i]));
+    const std::string where = spec.granularity == AffineGranularity::kPerTensor
+                                  ? std::string("tensor")
+                                  : "row " + std::to_string(static_cast<int64_t>(i) / groups) +
+                                        ", group " +
+                                        std::to_string(static_cast<int64_t>(i) % groups);
+    return Status::InvalidArgument(where + ": scale " + value + " overflows " +
+                                   std::string(GgmlTypeName(spec.scale_type)) +
+                                   (spec.scale_type == GgmlType::kF16 ? " (max 65504)" : ""));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidateAffineSpec(const AffineSpec& spec) {
+  if (spec.bits < 2 || spec.bits > 8) {
+    return Status::InvalidArgument("affine bits is " + std::to_string(spec.bits) +
+                                   ", must be 2..8");
+  }
+  if (spec.granularity == AffineGranularity::kGroup && spec.group_size <= 0) {
+    return Status::InvalidArgument("affine group size is " + std::to_string(spec.group_size) +
+                                   ", must be > 0");
+  }
+  if (spec.scale_type != GgmlType::kF16 && spec.scale_type != GgmlType::kF32) {
+    return Status::InvalidArgument("affine scale type is " +
+                                   std::string(GgmlTypeName(spec.scale_type)) +
+                                   ", must be F16 or F32");
+  }
+  return Status::Ok();
+}
+
+int AffineQmin(const AffineSpec& spec) {
+  return spec.symmetric ? -((1 << (spec.bits - 1)) - 1) : 0;
+}
+
+int AffineQmax(const AffineSpec& spec) {
+  return spec.symmetric ? (1 << (spec.bits - 1)) - 1 : (1 << spec.bits) - 1;
+}
+
+int AffineCodeWidth(int bits) { return bits > 4 ? 8 : bits > 2 ? 4 : 2; }
+
+int64_t AffineRowBytes(const AffineSpec& spec, int64_t n_per_row) {
+  return (n_per_row * AffineCodeWidth(spec.bits) + 7) / 8;
+}
+
+int64_t AffineGroupsPerRow(const AffineSpec& spec, int64_t n_per_row) {
+  if (spec.granularity != AffineGranularity::kGroup) return 1;
+  return (n_per_row + spec.group_size - 1) / spec.group_size;
+}
+
+int64_t AffineScaleCount(const AffineSpec& spec, int64_t n_rows, int64_t n_per_row) {
+  if (spec.granularity == AffineGranularity::kPerTensor) return 1;
+  return n_rows * AffineGroupsPerRow(spec, n_per_row);
+}
+
+int AffineCodeAt(const AffineSpec& spec, std::span<const uint8_t> row, int64_t i) {
+  const int width = AffineCodeWidth(spec.bits);
+  const int per_byte = 8 / width;
+  const int shift = 8 - width * (1 + static_cast<int>(i % per_byte));
+  const int code = (row[static_cast<size_t>(i / per_byte)] >> shift) & ((1 << width) - 1);
+  if (spec.symmetric && (code & (1 << (width - 1))) != 0) return code - (1 << width);
+  return code;
+}
+
+Result<AffineQuantized> QuantizeAffine(const AffineSpec& spec, std::span<const float> values,
+                                       int64_t n_per_row, int n_threads) {
+  QTK_RETURN_IF_ERROR(ValidateAffineSpec(spec));
+  QTK_RETURN_IF_ERROR(CheckWholeRows(values.size(), n_per_row));
+  QTK_RETURN_IF_ERROR(CheckFinite(values, n_per_row));
+  const int64_t n_rows = static_cast<int64_t>(values.size()) / n_per_row;
+  const auto n_scales = static_cast<size_t>(AffineScaleCount(spec, n_rows, n_per_row));
+  AffineQuantized out;
+  out.codes.assign(static_cast<size_t>(n_rows * AffineRowBytes(spec, n_per_row)), 0);
+  out.scales.assign(n_scales, 0.0f);
+  if (!spec.symmetric) out.zero_points.assign(n_scales, 0.0f);
+  if (n_rows == 0) return out;
+  std::vector<float> raw_scales(n_scales, 0.0f);
+  if (spec.granularity == AffineGranularity::kPerTensor) {
+    QuantizeTensor(spec, values, n_per_row, out, raw_scales, n_threads);
+  } else {
+    QuantizeGroups(spec, values, n_per_row, out, raw_scales, n_threads);
+  }
+  QTK_RETURN_IF_ERROR(CheckScales(spec, out, raw_scales, n_per_row));
+  return out;
+}
+
+Status DequantizeAffine(const AffineSpec& spec, std::span<const uint8_t> codes,
+                        std::span<const float> scales, std::span<const float> zero_points,
+                        int64_t n_per_row, std::span<float> out, int n_threads) {
+  QTK_RETURN_IF_ERROR(ValidateAffineSpec(spec));
+  QTK_RETURN_IF_ERROR(CheckWholeRows(out.size(), n_per_row));
+  const int64_t n_rows = static_cast<int64_t>(out.size()) / n_per_row;
+  const int64_t row_bytes = AffineRowBytes(spec, n_per_row);
+  const auto n_scales = static_cast<size_t>(AffineScaleCount(spec, n_rows, n_per_row));
+  if (codes.size() != static_cast<size_t>(n_rows * row_bytes)) {
+    return Status::InvalidArgument("affine codes are " + std::to_string(codes.size()) +
+                                   " bytes, expected " + std::to_string(n_rows * row_bytes));
+  }
+  const size_t n_zero_points = spec.symmetric ? 0 : n_scales;
+  if (scales.size() != n_scales || zero_points.size() != n_zero_points) {
+    return Status::InvalidArgument(
+        "affine scales and zero points are " + std::to_string(scales.size()) + " and " +
+        std::to_string(zero_points.size()) + ", expected " + std::to_string(n_scales) + " and " +
+        std::to_string(n_zero_points));
+  }
+  const int64_t groups = AffineGroupsPerRow(spec, n_per_row);
+  const int64_t group_length = GroupLength(spec, n_per_row);
+  const bool per_tensor = spec.granularity == AffineGranularity::kPerTensor;
+  ParallelFor(n_threads, n_rows, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const auto packed =
+          codes.subspan(static_cast<size_t>(row * row_bytes), static_cast<size_t>(row_bytes));
+      float* x = out.data() + row * n_per_row;
+      for (int64_t i = 0; i < n_per_row; ++i) {
+        const auto index = static_cast<size_t>(per_tensor ? 0 : row * groups + i / group_length);
+        const float zero = spec.symmetric ? 0.0f : zero_points[index];
+        x[i] = DecodeValue(AffineCodeAt(spec, packed, i), scales[index], zero);
+      }
+    }
+  });
+  return Status::Ok();
+}
+
+}  // namespace qtk
