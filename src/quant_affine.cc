@@ -39,9 +39,26 @@ struct Range {
   float hi = 0;  // max
 };
 
+// REQUIRES: n >= 1. Eight independent lanes so that the compiler can vectorize; min and max
+// of finite values do not depend on the order (up to the sign of a zero, which ParamsFor
+// normalises).
 Range MinMax(const float* x, int64_t n) {
+  constexpr int kLanes = 8;
+  float lo[kLanes], hi[kLanes];
+  for (int k = 0; k < kLanes; ++k) lo[k] = hi[k] = x[0];
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int k = 0; k < kLanes; ++k) {
+      lo[k] = x[i + k] < lo[k] ? x[i + k] : lo[k];
+      hi[k] = x[i + k] > hi[k] ? x[i + k] : hi[k];
+    }
+  }
   Range range{x[0], x[0]};
-  for (int64_t i = 1; i < n; ++i) {
+  for (int k = 0; k < kLanes; ++k) {
+    range.lo = std::min(range.lo, lo[k]);
+    range.hi = std::max(range.hi, hi[k]);
+  }
+  for (; i < n; ++i) {
     range.lo = std::min(range.lo, x[i]);
     range.hi = std::max(range.hi, x[i]);
   }
@@ -50,6 +67,14 @@ Range MinMax(const float* x, int64_t n) {
 
 float RoundToScaleType(float value, GgmlType type) {
   return type == GgmlType::kF16 ? F16ToF32(F32ToF16(value)) : value;
+}
+
+// roundf (half away from zero) without the libm call: the fraction v − trunc(v) is exact.
+// REQUIRES: |v| < 2^31.
+inline int RoundHalfAway(float v) {
+  const int truncated = static_cast<int>(v);
+  const float fraction = v - static_cast<float>(truncated);
+  return truncated + (fraction >= 0.5f ? 1 : 0) - (fraction <= -0.5f ? 1 : 0);
 }
 
 GroupParams ParamsFor(const AffineSpec& spec, Range range, float alpha) {
@@ -64,7 +89,7 @@ GroupParams ParamsFor(const AffineSpec& spec, Range range, float alpha) {
     params.raw_scale = (hi - lo) / static_cast<float>(AffineQmax(spec));
     const float inv = params.raw_scale != 0 ? 1.0f / params.raw_scale : 0.0f;
     if (std::isfinite(inv)) {
-      params.zero = std::clamp(static_cast<int>(std::roundf(-lo * inv)), 0, AffineQmax(spec));
+      params.zero = std::clamp(RoundHalfAway(-lo * inv), 0, AffineQmax(spec));
     }
   }
   if (params.raw_scale == 0) params.raw_scale = 0.0f;  // +0, never −0 (ggml's amax starts at +0)
@@ -75,19 +100,33 @@ GroupParams ParamsFor(const AffineSpec& spec, Range range, float alpha) {
   return params;
 }
 
-// round(x/s) + z, clipped to the code range. The float is clipped before the conversion to
-// int so that no input can make the conversion undefined.
-inline int EncodeValue(float x, const GroupParams& params, float lo, float hi) {
-  const float rounded = std::min(std::max(std::roundf(x * params.inv_scale), lo), hi);
-  return static_cast<int>(rounded) + params.zero;
-}
+// Codes are computed a chunk at a time into a small buffer: the loop below has no calls and
+// no branches, so the compiler can vectorize it (same IEEE operations, same bytes).
+constexpr int64_t kChunk = 256;
 
-// The code range relative to the zero point, as floats for EncodeValue.
-inline float RelativeLo(const AffineSpec& spec, const GroupParams& params) {
-  return static_cast<float>(AffineQmin(spec) - params.zero);
-}
-inline float RelativeHi(const AffineSpec& spec, const GroupParams& params) {
-  return static_cast<float>(AffineQmax(spec) - params.zero);
+// codes[i] = clip(round(x[i]/s) + z) for i < n (n <= kChunk). The scaled value is clipped
+// one step beyond the code range before rounding (which rounds to the same clipped code), so
+// no input can make the conversion to int undefined; the rounding is roundf's, half away from
+// zero, done as trunc plus the exact fraction.
+void EncodeChunk(const AffineSpec& spec, const float* x, int64_t n, const GroupParams& params,
+                 int32_t* codes) {
+  const int lo = AffineQmin(spec) - params.zero;
+  const int hi = AffineQmax(spec) - params.zero;
+  const float lo_wide = static_cast<float>(lo - 1);
+  const float hi_wide = static_cast<float>(hi + 1);
+  const float inv = params.inv_scale;
+  const int zero = params.zero;  // a local: the stores below cannot alias it
+  for (int64_t i = 0; i < n; ++i) {
+    float v = x[i] * inv;
+    v = v < lo_wide ? lo_wide : v;
+    v = v > hi_wide ? hi_wide : v;
+    const auto truncated = static_cast<int32_t>(v);
+    const float fraction = v - static_cast<float>(truncated);
+    int32_t q = truncated + (fraction >= 0.5f ? 1 : 0) - (fraction <= -0.5f ? 1 : 0);
+    q = q < lo ? lo : q;
+    q = q > hi ? hi : q;
+    codes[i] = q + zero;
+  }
 }
 
 inline float DecodeValue(int code, float scale, float zero) {
@@ -95,14 +134,17 @@ inline float DecodeValue(int code, float scale, float zero) {
 }
 
 double SquaredError(const AffineSpec& spec, const float* x, int64_t n, const GroupParams& params) {
-  const float lo = RelativeLo(spec, params);
-  const float hi = RelativeHi(spec, params);
   const auto zero = static_cast<float>(params.zero);
+  int32_t codes[kChunk];
   double sum = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const float x_hat = DecodeValue(EncodeValue(x[i], params, lo, hi), params.stored_scale, zero);
-    const double error = static_cast<double>(x[i]) - x_hat;
-    sum += error * error;
+  for (int64_t start = 0; start < n; start += kChunk) {
+    const int64_t count = std::min(kChunk, n - start);
+    EncodeChunk(spec, x + start, count, params, codes);
+    for (int64_t i = 0; i < count; ++i) {
+      const float x_hat = DecodeValue(codes[i], params.stored_scale, zero);
+      const double error = static_cast<double>(x[start + i]) - x_hat;
+      sum += error * error;
+    }
   }
   return sum;
 }
@@ -123,19 +165,38 @@ GroupParams ChooseGroupParams(const AffineSpec& spec, const float* x, int64_t n)
   return best;
 }
 
-inline void PutCode(uint8_t* row, int64_t i, int width, int code) {
-  const int per_byte = 8 / width;
-  const int shift = 8 - width * (1 + static_cast<int>(i % per_byte));
-  const int mask = (1 << width) - 1;
-  row[i / per_byte] = static_cast<uint8_t>(row[i / per_byte] | ((code & mask) << shift));
+// Where code i of a row lives: byte i >> log2(codes per byte), `shift` bits up from bit 0.
+struct CodeSlot {
+  int64_t byte;
+  int shift;
+};
+
+inline int CodesPerByteLog2(int width) { return width == 8 ? 0 : width == 4 ? 1 : 2; }
+
+inline CodeSlot SlotOf(int64_t i, int width) {
+  const int log2_per_byte = CodesPerByteLog2(width);
+  const int index_in_byte = static_cast<int>(i & ((int64_t{1} << log2_per_byte) - 1));
+  return {i >> log2_per_byte, 8 - width * (index_in_byte + 1)};
 }
 
 void EncodeGroup(const AffineSpec& spec, const float* x, int64_t n, const GroupParams& params,
                  uint8_t* row, int64_t first) {
   const int width = AffineCodeWidth(spec.bits);
-  const float lo = RelativeLo(spec, params);
-  const float hi = RelativeHi(spec, params);
-  for (int64_t i = 0; i < n; ++i) PutCode(row, first + i, width, EncodeValue(x[i], params, lo, hi));
+  const int mask = (1 << width) - 1;
+  int32_t codes[kChunk];
+  for (int64_t start = 0; start < n; start += kChunk) {
+    const int64_t count = std::min(kChunk, n - start);
+    EncodeChunk(spec, x + start, count, params, codes);
+    uint8_t* out = row + first + start;
+    if (width == 8) {
+      for (int64_t i = 0; i < count; ++i) out[i] = static_cast<uint8_t>(codes[i] & mask);
+      continue;
+    }
+    for (int64_t i = 0; i < count; ++i) {
+      const CodeSlot slot = SlotOf(first + start + i, width);
+      row[slot.byte] = static_cast<uint8_t>(row[slot.byte] | ((codes[i] & mask) << slot.shift));
+    }
+  }
 }
 
 // Per-channel and group-wise: every group of every row chooses its own parameters.
@@ -288,9 +349,8 @@ int64_t AffineScaleCount(const AffineSpec& spec, int64_t n_rows, int64_t n_per_r
 
 int AffineCodeAt(const AffineSpec& spec, std::span<const uint8_t> row, int64_t i) {
   const int width = AffineCodeWidth(spec.bits);
-  const int per_byte = 8 / width;
-  const int shift = 8 - width * (1 + static_cast<int>(i % per_byte));
-  const int code = (row[static_cast<size_t>(i / per_byte)] >> shift) & ((1 << width) - 1);
+  const CodeSlot slot = SlotOf(i, width);
+  const int code = (row[static_cast<size_t>(slot.byte)] >> slot.shift) & ((1 << width) - 1);
   if (spec.symmetric && (code & (1 << (width - 1))) != 0) return code - (1 << width);
   return code;
 }
@@ -344,10 +404,14 @@ Status DequantizeAffine(const AffineSpec& spec, std::span<const uint8_t> codes,
       const auto packed =
           codes.subspan(static_cast<size_t>(row * row_bytes), static_cast<size_t>(row_bytes));
       float* x = out.data() + row * n_per_row;
-      for (int64_t i = 0; i < n_per_row; ++i) {
-        const auto index = static_cast<size_t>(per_tensor ? 0 : row * groups + i / group_length);
+      for (int64_t g = 0; g < groups; ++g) {
+        const auto index = static_cast<size_t>(per_tensor ? 0 : row * groups + g);
+        const float scale = scales[index];
         const float zero = spec.symmetric ? 0.0f : zero_points[index];
-        x[i] = DecodeValue(AffineCodeAt(spec, packed, i), scales[index], zero);
+        const int64_t last = std::min(n_per_row, (g + 1) * group_length);
+        for (int64_t i = g * group_length; i < last; ++i) {
+          x[i] = DecodeValue(AffineCodeAt(spec, packed, i), scale, zero);
+        }
       }
     }
   });
