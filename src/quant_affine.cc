@@ -106,8 +106,7 @@ constexpr int64_t kChunk = 256;
 
 // codes[i] = clip(round(x[i]/s) + z) for i < n (n <= kChunk). The scaled value is clipped
 // one step beyond the code range before rounding (which rounds to the same clipped code), so
-// no input can make the conversion to int undefined; the rounding is roundf's, half away from
-// zero, done as trunc plus the exact fraction.
+// no input can make the conversion to int undefined.
 void EncodeChunk(const AffineSpec& spec, const float* x, int64_t n, const GroupParams& params,
                  int32_t* codes) {
   const int lo = AffineQmin(spec) - params.zero;
@@ -120,9 +119,7 @@ void EncodeChunk(const AffineSpec& spec, const float* x, int64_t n, const GroupP
     float v = x[i] * inv;
     v = v < lo_wide ? lo_wide : v;
     v = v > hi_wide ? hi_wide : v;
-    const auto truncated = static_cast<int32_t>(v);
-    const float fraction = v - static_cast<float>(truncated);
-    int32_t q = truncated + (fraction >= 0.5f ? 1 : 0) - (fraction <= -0.5f ? 1 : 0);
+    int32_t q = RoundHalfAway(v);
     q = q < lo ? lo : q;
     q = q > hi ? hi : q;
     codes[i] = q + zero;
@@ -149,20 +146,27 @@ double SquaredError(const AffineSpec& spec, const float* x, int64_t n, const Gro
   return sum;
 }
 
-GroupParams ChooseGroupParams(const AffineSpec& spec, const float* x, int64_t n) {
-  const Range range = MinMax(x, n);
+// Min/max parameters for `range`, or with the scale search the clipped range whose
+// error_of(params) is lowest.
+template <typename ErrorOf>
+GroupParams ChooseParams(const AffineSpec& spec, Range range, const ErrorOf& error_of) {
   GroupParams best = ParamsFor(spec, range, 1.0f);
   if (!spec.search_scale) return best;
-  double best_error = SquaredError(spec, x, n, best);
+  double best_error = error_of(best);
   for (int k = 1; k < kSearchSteps; ++k) {
     const GroupParams candidate = ParamsFor(spec, range, SearchAlpha(k));
-    const double error = SquaredError(spec, x, n, candidate);
+    const double error = error_of(candidate);
     if (error < best_error) {
       best = candidate;
       best_error = error;
     }
   }
   return best;
+}
+
+GroupParams ChooseGroupParams(const AffineSpec& spec, const float* x, int64_t n) {
+  return ChooseParams(spec, MinMax(x, n),
+                      [&](const GroupParams& params) { return SquaredError(spec, x, n, params); });
 }
 
 // Where code i of a row lives: byte i >> log2(codes per byte), `shift` bits up from bit 0.
@@ -254,18 +258,9 @@ GroupParams ChooseTensorParams(const AffineSpec& spec, std::span<const float> va
     range.lo = std::min(range.lo, r.lo);
     range.hi = std::max(range.hi, r.hi);
   }
-  GroupParams best = ParamsFor(spec, range, 1.0f);
-  if (!spec.search_scale) return best;
-  double best_error = TensorSquaredError(spec, values, n_per_row, best, n_threads);
-  for (int k = 1; k < kSearchSteps; ++k) {
-    const GroupParams candidate = ParamsFor(spec, range, SearchAlpha(k));
-    const double error = TensorSquaredError(spec, values, n_per_row, candidate, n_threads);
-    if (error < best_error) {
-      best = candidate;
-      best_error = error;
-    }
-  }
-  return best;
+  return ChooseParams(spec, range, [&](const GroupParams& params) {
+    return TensorSquaredError(spec, values, n_per_row, params, n_threads);
+  });
 }
 
 void QuantizeTensor(const AffineSpec& spec, std::span<const float> values, int64_t n_per_row,
