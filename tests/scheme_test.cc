@@ -400,3 +400,30 @@ TEST_CASE("the scale search lowers the RMSE on synth-a", "[generic][scheme][test
 
 }  // namespace
 }  // namespace qtk
+
+namespace qtk {
+namespace {
+
+TEST_CASE("schemes written as ggml types decode through DequantizeRows", "[generic][scheme]") {
+  if (!CanDequantize(GgmlType::kQ8_0) || !CanDequantize(GgmlType::kQ4_0)) {
+    WARN("skipped: this build has no Q8_0/Q4_0 decoder yet (src/quant_legacy.cc)");
+    return;
+  }
+  const std::vector<Case> cases = {{"q8", {64, 3}, "int8-g32"}, {"q4", {96, 2}, "int4-g32"}};
+  const std::vector<std::vector<float>> values = {RandomWeights(192, 1), RandomWeights(192, 2)};
+  Result<GgufFile> file = WriteSchemes(cases, values);
+  REQUIRE(file.ok());
+  CHECK(file->tensors()[0].type == GgmlType::kQ8_0);
+  CHECK(file->tensors()[1].type == GgmlType::kQ4_0);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    Result<std::vector<float>> decoded = DequantizeFromGguf(*file, cases[i].name);
+    REQUIRE(decoded.ok());
+    Result<ErrorStats> direct =
+        MeasureScheme(MustParse(cases[i].scheme), cases[i].shape, values[i]);
+    REQUIRE(direct.ok());
+    CHECK(MeasureError(values[i], *decoded).sum_sq_error == direct->sum_sq_error);
+  }
+}
+
+}  // namespace
+}  // namespace qtk
