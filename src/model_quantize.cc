@@ -6,6 +6,7 @@
 #include "qtk/output_file.h"
 #include "qtk/quantize.h"
 #include "qtk/quantize_model.h"
+#include "quant_checks.h"
 
 namespace qtk {
 namespace {
@@ -37,25 +38,16 @@ Result<OpenOutput> Open(const OutputPlan& plan, size_t n_inputs,
   return output;
 }
 
-std::string DescribeNonFinite(float value) {
-  if (std::isnan(value)) return "nan";
-  return value > 0 ? "inf" : "-inf";
-}
-
 // Applies the NaN policy to a tensor's F32 values.
-Status CheckFinite(const ModelInput& input, const InputTensor& tensor, std::span<float> values,
+Status ApplyNanPolicy(const ModelInput& input, const InputTensor& tensor, std::span<float> values,
                    NanPolicy policy, int64_t* n_zeroed) {
   if (policy == NanPolicy::kKeep) return Status::Ok();
   const std::optional<int64_t> bad = FindNonFinite(values);
   if (!bad) return Status::Ok();
   if (policy == NanPolicy::kRefuse) {
-    const int64_t row_length = tensor.row_length();
-    return Status::Corruption(
-        input.path() + ": tensor '" + tensor.name + "': element " + std::to_string(*bad) +
-        " (row " + std::to_string(*bad / row_length) + ", column " +
-        std::to_string(*bad % row_length) + ") is " +
-        DescribeNonFinite(values[static_cast<size_t>(*bad)]) +
-        " (--nan-policy zero or keep to quantize anyway)");
+    const Status found = CheckFinite(values, tensor.row_length());
+    return Status::Corruption(input.path() + ": tensor '" + tensor.name + "': " +
+                              found.message() + " (--nan-policy zero or keep to quantize anyway)");
   }
   for (size_t i = static_cast<size_t>(*bad); i < values.size(); ++i) {
     if (!std::isfinite(values[i])) {
@@ -96,7 +88,7 @@ Status QuantizeTensor(const PlannedTensor& tensor, std::span<const float> values
   for (int64_t m = 0; m < n_matrices; ++m) {
     QuantizeOptions quantize_options;
     quantize_options.n_threads = options.n_threads;
-    quantize_options.check_finite = false;  // CheckFinite applied the policy
+    quantize_options.check_finite = false;  // ApplyNanPolicy applied the policy
     if (!importance.empty()) {
       const size_t expert = importance.size() > static_cast<size_t>(row_length)
                                 ? static_cast<size_t>(m)
@@ -153,7 +145,7 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input,
       values.resize(static_cast<size_t>(tensor.n_elements()));
       QTK_RETURN_IF_ERROR(input.ReadF32(i, values, options.n_threads));
       QTK_RETURN_IF_ERROR(
-          CheckFinite(input, tensor, values, options.nan_policy, &summary.n_nonfinite_zeroed));
+          ApplyNanPolicy(input, tensor, values, options.nan_policy, &summary.n_nonfinite_zeroed));
     }
     for (OpenOutput& output : outputs) {
       const int64_t position = output.position_of_input[i];

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "parallel.h"
+#include "quant_checks.h"
 #include "quant_kernels.h"
 
 namespace qtk {
@@ -50,18 +51,11 @@ namespace {
 
 Status CheckShape(GgmlType type, size_t n_values, int64_t n_per_row, size_t n_bytes) {
   const std::string name(GgmlTypeName(type));
-  if (n_per_row <= 0) {
-    return Status::InvalidArgument("row length is " + std::to_string(n_per_row) +
-                                   ", must be > 0");
-  }
+  QTK_RETURN_IF_ERROR(CheckWholeRows(n_values, n_per_row));
   if (n_per_row % GgmlBlockSize(type) != 0) {
     return Status::InvalidArgument("row length " + std::to_string(n_per_row) +
                                    " is not a multiple of " + name + "'s block size " +
                                    std::to_string(GgmlBlockSize(type)));
-  }
-  if (n_values % static_cast<size_t>(n_per_row) != 0) {
-    return Status::InvalidArgument(std::to_string(n_values) + " values are not whole rows of " +
-                                   std::to_string(n_per_row));
   }
   const auto n_rows = static_cast<int64_t>(n_values) / n_per_row;
   const uint64_t expected = static_cast<uint64_t>(n_rows) * GgmlRowBytes(type, n_per_row);
@@ -90,13 +84,7 @@ Status QuantizeRows(GgmlType type, std::span<const float> src, int64_t n_per_row
     return Status::InvalidArgument("importance has " + std::to_string(options.importance.size()) +
                                    " weights, the row has " + std::to_string(n_per_row));
   }
-  if (auto bad = options.check_finite ? FindNonFinite(src) : std::nullopt) {
-    const float value = src[static_cast<size_t>(*bad)];
-    return Status::InvalidArgument("element " + std::to_string(*bad) + " (row " +
-                                   std::to_string(*bad / n_per_row) + ", column " +
-                                   std::to_string(*bad % n_per_row) + ") is " +
-                                   (std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf"));
-  }
+  if (options.check_finite) QTK_RETURN_IF_ERROR(CheckFinite(src, n_per_row));
   const int64_t n_rows = static_cast<int64_t>(src.size()) / n_per_row;
   const uint64_t row_bytes = GgmlRowBytes(type, n_per_row);
   const float* importance = options.importance.empty() ? nullptr : options.importance.data();
