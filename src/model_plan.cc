@@ -74,6 +74,29 @@ std::vector<GgufKeyValue> OutputMetadata(const ModelInput& input, FileType file_
   return metadata;
 }
 
+// A generic-scheme output: general.file_type says Q8_0 or Q4_0 when every quantized tensor is
+// that ggml type (llama.cpp runs the file); otherwise the key is dropped, and qtk.quant.scheme
+// names the scheme the file was made with.
+void MarkSchemeOutput(const Scheme& scheme, OutputPlan& plan) {
+  std::optional<GgmlType> common;
+  bool uniform = true;
+  for (const PlannedTensor& tensor : plan.tensors) {
+    if (!tensor.quantize) continue;
+    if (tensor.scheme || (common && *common != tensor.type)) uniform = false;
+    common = tensor.type;
+  }
+  std::optional<FileType> file_type;
+  if (uniform && common == GgmlType::kQ8_0) file_type = FileType::kMostlyQ8_0;
+  if (uniform && common == GgmlType::kQ4_0) file_type = FileType::kMostlyQ4_0;
+  if (file_type) {
+    SetAtEnd(plan.metadata, "general.file_type",
+             GgufValue::Uint32(static_cast<uint32_t>(*file_type)));
+  } else {
+    RemoveKey(plan.metadata, "general.file_type");
+  }
+  SetAtEnd(plan.metadata, "qtk.quant.scheme", GgufValue::String(SchemeName(scheme)));
+}
+
 Status CheckProducible(const PlannedTensor& tensor, const QuantizeModelOptions& options,
                        const std::string& input_path) {
   if (!tensor.quantize) return Status::Ok();
@@ -87,6 +110,44 @@ Status CheckProducible(const PlannedTensor& tensor, const QuantizeModelOptions& 
   return Status::Ok();
 }
 
+// The decision for one tensor of a generic-scheme output: --tensor-type and the token /
+// output overrides first (ggml types), then the scheme for every quantizable tensor.
+Result<PlannedTensor> PlanSchemeTensor(const InputTensor& tensor, const Scheme& scheme,
+                                       const PlanOptions& options, SchemePlan* scheme_plan) {
+  PlannedTensor planned;
+  planned.type = tensor.type;
+  const TensorDesc desc{tensor.name, tensor.type, tensor.shape};
+  if (!AllowsQuantization(desc, options)) return planned;
+  const TensorRole role = RoleOf(tensor.name);
+  std::optional<GgmlType> ggml_type;
+  if (options.token_embedding_type && role == TensorRole::kTokenEmbedding) {
+    ggml_type = options.token_embedding_type;
+  } else if (options.output_tensor_type && role == TensorRole::kOutput) {
+    ggml_type = options.output_tensor_type;
+  }
+  for (const TensorTypeOverride& override : options.tensor_types) {
+    if (!ggml_type && std::regex_search(tensor.name, override.regex)) ggml_type = override.type;
+  }
+  if (!ggml_type) ggml_type = SchemeGgmlType(scheme, tensor.row_length());
+  if (ggml_type) {
+    planned.type = *ggml_type;
+    planned.quantize = *ggml_type != tensor.type;
+    if (tensor.row_length() % GgmlBlockSize(*ggml_type) != 0) {
+      return Status::InvalidArgument("tensor '" + tensor.name + "': row length " +
+                                     std::to_string(tensor.row_length()) +
+                                     " is not a multiple of " +
+                                     std::string(GgmlTypeName(*ggml_type)) + "'s block size");
+    }
+    return planned;
+  }
+  QTK_ASSIGN_OR_RETURN(*scheme_plan, PlanScheme(tensor.name, tensor.shape, scheme));
+  planned.scheme = scheme;
+  planned.type = scheme_plan->tensors.front().type;
+  planned.quantize = true;
+  planned.n_layout_tensors = scheme_plan->tensors.size();
+  return planned;
+}
+
 Result<OutputPlan> PlanOutput(const ModelInput& input, const ModelFacts& facts,
                               const OutputSpec& spec, const QuantizeModelOptions& options) {
   OutputPlan plan;
@@ -94,32 +155,39 @@ Result<OutputPlan> PlanOutput(const ModelInput& input, const ModelFacts& facts,
   PlanOptions plan_options = options.plan;
   plan_options.file_type = spec.file_type;
   plan_options.has_importance = static_cast<bool>(options.importance);
-  const bool converter_layout = input.is_conversion() && IsConverterFileType(spec.file_type);
+  const bool converter_layout =
+      !spec.scheme && input.is_conversion() && IsConverterFileType(spec.file_type);
 
   const auto& tensors = input.tensors();
+  std::vector<SchemePlan> scheme_plans(tensors.size());
   for (size_t i = 0; i < tensors.size(); ++i) {
     const InputTensor& tensor = tensors[i];
-    const TensorDecision decision =
-        DecideTensorType({tensor.name, tensor.type, tensor.shape}, facts, plan_options);
-    PlannedTensor planned{i,
-                          tensor.name,
-                          tensor.shape,
-                          tensor.type,
-                          decision.type,
-                          decision.quantize,
-                          decision.note,
-                          tensor.n_bytes(),
-                          GgmlRowBytes(decision.type, tensor.n_elements())};
-    if (decision.requires_importance && !options.importance) {
-      return Status::InvalidArgument(
-          std::string(Info(spec.file_type).name) + ": tensor '" + tensor.name + "' gets " +
-          std::string(GgmlTypeName(decision.type)) +
-          ", which needs an importance matrix (--imatrix FILE, made by llama-imatrix)");
+    PlannedTensor planned;
+    if (spec.scheme) {
+      QTK_ASSIGN_OR_RETURN(planned,
+                           PlanSchemeTensor(tensor, *spec.scheme, plan_options, &scheme_plans[i]));
+    } else {
+      const TensorDecision decision =
+          DecideTensorType({tensor.name, tensor.type, tensor.shape}, facts, plan_options);
+      if (decision.requires_importance && !options.importance) {
+        return Status::InvalidArgument(
+            std::string(Info(spec.file_type).name) + ": tensor '" + tensor.name + "' gets " +
+            std::string(GgmlTypeName(decision.type)) +
+            ", which needs an importance matrix (--imatrix FILE, made by llama-imatrix)");
+      }
+      planned.type = decision.type;
+      planned.quantize = decision.quantize;
+      planned.note = decision.note;
+      if (decision.note.find("columns") != std::string::npos) {
+        plan.warnings.push_back("tensor '" + tensor.name + "': " + decision.note);
+      }
     }
+    planned.input_index = i;
+    planned.name = tensor.name;
+    planned.shape = tensor.shape;
+    planned.input_type = tensor.type;
+    planned.input_bytes = tensor.n_bytes();
     QTK_RETURN_IF_ERROR(CheckProducible(planned, options, input.path()));
-    if (!decision.note.empty() && decision.note.find("columns") != std::string::npos) {
-      plan.warnings.push_back("tensor '" + tensor.name + "': " + decision.note);
-    }
     plan.tensors.push_back(std::move(planned));
   }
   if (!converter_layout) {
@@ -131,10 +199,26 @@ Result<OutputPlan> PlanOutput(const ModelInput& input, const ModelFacts& facts,
   plan.metadata =
       OutputMetadata(input, spec.file_type, converter_layout, options.metadata_overrides);
   std::vector<GgufTensorInfo> infos;
-  for (const PlannedTensor& tensor : plan.tensors) {
-    infos.push_back({tensor.name, tensor.type, tensor.shape, 0, 0});
+  for (PlannedTensor& tensor : plan.tensors) {
+    tensor.first_layout_index = infos.size();
+    if (!tensor.scheme) {
+      infos.push_back({tensor.name, tensor.type, tensor.shape, 0, 0});
+      continue;
+    }
+    const SchemePlan& scheme_plan = scheme_plans[tensor.input_index];
+    for (const SchemeTensor& part : scheme_plan.tensors) {
+      infos.push_back({part.name, part.type, part.shape, 0, 0});
+    }
+    for (const GgufKeyValue& kv : scheme_plan.metadata) plan.metadata.push_back(kv);
   }
+  if (spec.scheme) MarkSchemeOutput(*spec.scheme, plan);
   QTK_ASSIGN_OR_RETURN(plan.layout, LayOutGguf(plan.metadata, std::move(infos)));
+  for (PlannedTensor& tensor : plan.tensors) {
+    tensor.output_bytes = 0;
+    for (size_t k = 0; k < tensor.n_layout_tensors; ++k) {
+      tensor.output_bytes += plan.layout.tensors[tensor.first_layout_index + k].n_bytes;
+    }
+  }
   return plan;
 }
 
@@ -160,12 +244,16 @@ Status CheckKernelsExist(const OutputPlan& plan) {
       return Status::Unsupported(subject + ": qtk cannot read " +
                                  std::string(GgmlTypeName(tensor.input_type)) + " as float");
     }
-    if (!CanQuantize(tensor.type)) {
+    if (!tensor.scheme && !CanQuantize(tensor.type)) {
       return Status::Unsupported(subject + ": qtk cannot produce " +
                                  std::string(GgmlTypeName(tensor.type)) + " yet");
     }
   }
   return Status::Ok();
+}
+
+std::string PlannedTensor::TypeName() const {
+  return scheme ? SchemeName(*scheme) : std::string(GgmlTypeName(type));
 }
 
 uint64_t OutputPlan::n_elements() const {

@@ -106,6 +106,18 @@ Status QuantizeTensor(const PlannedTensor& tensor, std::span<const float> values
   return Status::Ok();
 }
 
+// A generic-scheme tensor: its codes and companion tensors, at their layout positions.
+Status WriteSchemeTensor(const PlannedTensor& tensor, std::span<const float> values,
+                         GgufWriter& writer, const QuantizeModelOptions& options) {
+  Result<std::vector<std::vector<uint8_t>>> parts =
+      QuantizeScheme(*tensor.scheme, tensor.shape, values, options.n_threads);
+  if (!parts.ok()) return parts.status().WithPrefix("tensor '" + tensor.name + "'");
+  for (size_t k = 0; k < parts->size(); ++k) {
+    QTK_RETURN_IF_ERROR(writer.WriteTensorAt(tensor.first_layout_index + k, (*parts)[k]));
+  }
+  return Status::Ok();
+}
+
 bool NeedsFloat(const std::vector<OpenOutput>& outputs, size_t input_index,
                 std::span<const uint8_t> stored) {
   for (const OpenOutput& output : outputs) {
@@ -151,13 +163,18 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input,
       const int64_t position = output.position_of_input[i];
       if (position < 0) continue;
       const PlannedTensor& planned = output.plan->tensors[static_cast<size_t>(position)];
+      const size_t layout_index = planned.first_layout_index;
       if (!planned.quantize && !stored.empty()) {
-        QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(static_cast<size_t>(position), stored));
+        QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(layout_index, stored));
+        continue;
+      }
+      if (planned.scheme) {
+        QTK_RETURN_IF_ERROR(WriteSchemeTensor(planned, values, *output.writer, options));
         continue;
       }
       out.resize(planned.output_bytes);
       QTK_RETURN_IF_ERROR(QuantizeTensor(planned, values, out, options));
-      QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(static_cast<size_t>(position), out));
+      QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(layout_index, out));
     }
     input.Release(i);
     bytes_done += tensor.n_bytes();

@@ -36,7 +36,7 @@ int CheckWholeFiles(const std::filesystem::path& dir, const std::string& model, 
     options.n_threads = 2;
     options.sync = false;
     const std::string out = (tmp / file).string();
-    auto plans = PlanModel(**input, {{out, FileTypeFromName(type_name).value()}}, options);
+    auto plans = PlanModel(**input, {{out, FileTypeFromName(type_name).value(), std::nullopt}}, options);
     REQUIRE(plans.ok());
     INFO(file);
     auto summary = QuantizeModel(**input, *plans, options);
@@ -85,7 +85,7 @@ TEST_CASE("qtk quantize --imatrix reproduces llama-quantize --imatrix byte for b
     options.importance = use.lookup;
     options.metadata_overrides = use.metadata;
     const std::string out = (tmp / (type + ".gguf")).string();
-    auto plans = PlanModel(**input, {{out, FileTypeFromName(type).value()}}, options);
+    auto plans = PlanModel(**input, {{out, FileTypeFromName(type).value(), std::nullopt}}, options);
     REQUIRE(plans.ok());
     REQUIRE(QuantizeModel(**input, *plans, options).ok());
     CHECK(testing::ReadFileBytes(out) ==

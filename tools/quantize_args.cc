@@ -25,7 +25,7 @@ bool IsTypeList(const std::string& text) {
   const std::vector<std::string> parts = SplitList(text);
   if (parts.empty()) return false;
   for (const std::string& part : parts) {
-    if (!FileTypeFromName(part)) return false;
+    if (!FileTypeFromName(part) && !ParseScheme(part).ok()) return false;
   }
   return true;
 }
@@ -103,14 +103,13 @@ Status ResolveOutputs(const QuantizeArgs& args, const Positionals& positionals,
                                    "'model-{type}.gguf'");
   }
   for (const std::string& name : types) {
-    const std::optional<FileType> file_type = FileTypeFromName(name);
-    if (!file_type) return Status::InvalidArgument("unknown quantization type '" + name + "'");
-    const std::string canonical(Info(*file_type).name);
+    QTK_ASSIGN_OR_RETURN(QuantizeTarget target, ParseQuantizeTarget(name));
+    const std::string& canonical = target.name;
     std::string path = pattern.empty() ? DefaultOutputPath(positionals.input, canonical) : pattern;
     for (size_t at = path.find("{type}"); at != std::string::npos; at = path.find("{type}")) {
       path.replace(at, 6, canonical);
     }
-    job.outputs.push_back({path, *file_type});
+    job.outputs.push_back({path, target.file_type, target.scheme});
     job.type_names.push_back(canonical);
   }
   return Status::Ok();
@@ -146,6 +145,21 @@ Status ResolvePlanOptions(const QuantizeArgs& args, PlanOptions& plan) {
 }
 
 }  // namespace
+
+Result<QuantizeTarget> ParseQuantizeTarget(const std::string& name) {
+  if (const std::optional<FileType> file_type = FileTypeFromName(name)) {
+    return QuantizeTarget{std::string(Info(*file_type).name), *file_type, std::nullopt};
+  }
+  const bool looks_like_scheme = name.rfind("int", 0) == 0 || name.rfind("nf4", 0) == 0 ||
+                                 name.rfind("fp4", 0) == 0 || name.rfind("INT", 0) == 0 ||
+                                 name.rfind("NF4", 0) == 0 || name.rfind("FP4", 0) == 0;
+  Result<Scheme> scheme = ParseScheme(name);
+  if (scheme.ok()) return QuantizeTarget{SchemeName(*scheme), FileType::kAllF32, *scheme};
+  if (looks_like_scheme) return scheme.status();
+  return Status::InvalidArgument("unknown quantization type '" + name +
+                                 "' (llama.cpp types such as Q4_K_M, Q8_0, F16, or qtk schemes "
+                                 "such as int8-channel, int4-g128, nf4; see qtk quantize --help)");
+}
 
 std::string DefaultOutputPath(const std::string& input, const std::string& type_name) {
   std::filesystem::path path(input);

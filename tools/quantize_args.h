@@ -48,6 +48,14 @@ struct QuantizeJob {
 // Errors: InvalidArgument naming the offending argument.
 Result<QuantizeJob> InterpretQuantizeArgs(const QuantizeArgs& args);
 
+// A type name: a llama.cpp file type ("Q4_K_M", "15") or a generic scheme ("int4-g128").
+struct QuantizeTarget {
+  std::string name;  // canonical: "Q4_K_M", "int4-g128"
+  FileType file_type = FileType::kAllF32;
+  std::optional<Scheme> scheme;
+};
+Result<QuantizeTarget> ParseQuantizeTarget(const std::string& name);
+
 // llama-quantize's default output name: <input dir>/ggml-model-<TYPE>.gguf.
 std::string DefaultOutputPath(const std::string& input, const std::string& type_name);
 

@@ -20,11 +20,11 @@ uint64_t ElementsOf(const std::vector<int64_t>& shape) {
   return n;
 }
 
-// Per output type, in ggml id order.
-std::map<GgmlType, TypeTotals> TotalsByType(const OutputPlan& plan) {
-  std::map<GgmlType, TypeTotals> totals;
+// Per output type (ggml type or scheme name), by name.
+std::map<std::string, TypeTotals> TotalsByType(const OutputPlan& plan) {
+  std::map<std::string, TypeTotals> totals;
   for (const PlannedTensor& tensor : plan.tensors) {
-    TypeTotals& t = totals[tensor.type];
+    TypeTotals& t = totals[tensor.TypeName()];
     ++t.n_tensors;
     t.n_bytes += tensor.output_bytes;
     t.n_elements += ElementsOf(tensor.shape);
@@ -65,7 +65,7 @@ std::string FormatPlanTable(const OutputPlan& plan) {
   for (const PlannedTensor& tensor : plan.tensors) {
     rows.push_back({tensor.name, FormatShape(tensor.shape),
                     std::string(GgmlTypeName(tensor.input_type)),
-                    std::string(GgmlTypeName(tensor.type)), FormatBytes(tensor.input_bytes),
+                    tensor.TypeName(), FormatBytes(tensor.input_bytes),
                     FormatBytes(tensor.output_bytes), tensor.note});
   }
   return FormatTable(rows, {false, false, false, false, true, true, false}, "  ");
@@ -91,7 +91,7 @@ std::string FormatSizeReport(const ModelInput& input, const std::vector<OutputPl
            Ratio(input.file_bytes(), file_bytes) + " smaller than the input\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& [type, totals] : TotalsByType(plan)) {
-      rows.push_back({std::string(GgmlTypeName(type)),
+      rows.push_back({type,
                       std::to_string(totals.n_tensors) + " tensors", FormatBytes(totals.n_bytes),
                       FormatBitsPerWeight(totals.n_bytes, totals.n_elements) + " bpw"});
     }
@@ -121,7 +121,9 @@ std::string FormatJsonReport(const ModelInput& input, const std::vector<OutputPl
     nlohmann::ordered_json output = {
         {"path", plan.spec.path},
         {"type", type_names[i]},
-        {"file_type_id", static_cast<uint32_t>(plan.spec.file_type)},
+        {"file_type_id", plan.spec.scheme ? nlohmann::ordered_json(nullptr)
+                                          : nlohmann::ordered_json(static_cast<uint32_t>(
+                                                plan.spec.file_type))},
         {"file_bytes", plan.layout.file_bytes()},
         {"tensor_bytes", tensor_bytes},
         {"bits_per_weight",
@@ -130,7 +132,7 @@ std::string FormatJsonReport(const ModelInput& input, const std::vector<OutputPl
         {"warnings", plan.warnings}};
     nlohmann::ordered_json by_type = nlohmann::ordered_json::object();
     for (const auto& [type, totals] : TotalsByType(plan)) {
-      by_type[std::string(GgmlTypeName(type))] = {{"n_tensors", totals.n_tensors},
+      by_type[type] = {{"n_tensors", totals.n_tensors},
                                                   {"bytes", totals.n_bytes},
                                                   {"n_weights", totals.n_elements}};
     }
@@ -150,8 +152,8 @@ std::string FormatTensorLine(const std::vector<OutputPlan>& plans, size_t input_
                std::string(GgmlTypeName(tensor.input_type)) + " " +
                FormatBytes(tensor.input_bytes);
       }
-      line += std::string(tensor.quantize ? "  -> " : "  = ") +
-              std::string(GgmlTypeName(tensor.type)) + " " + FormatBytes(tensor.output_bytes);
+      line += std::string(tensor.quantize ? "  -> " : "  = ") + tensor.TypeName() + " " +
+              FormatBytes(tensor.output_bytes);
     }
   }
   return line;

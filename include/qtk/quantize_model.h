@@ -20,14 +20,17 @@
 #include "qtk/gguf_writer.h"
 #include "qtk/model_input.h"
 #include "qtk/plan.h"
+#include "qtk/scheme.h"
 #include "qtk/status.h"
 
 namespace qtk {
 
-// One output file.
+// One output file: a llama.cpp file type, or a generic scheme (qtk/scheme.h).
 struct OutputSpec {
   std::string path;
   FileType file_type = FileType::kMostlyQ8_0;
+  // When set, every quantizable tensor gets this scheme instead of file_type's mix.
+  std::optional<Scheme> scheme;
 };
 
 // What to do with NaN and infinity in the weights.
@@ -88,17 +91,24 @@ struct QuantizeModelOptions {
   std::function<bool()> should_stop;
 };
 
-// One tensor of one output file.
+// One input tensor in one output file.
 struct PlannedTensor {
   size_t input_index = 0;
   std::string name;
   std::vector<int64_t> shape;
   GgmlType input_type = GgmlType::kF32;
-  GgmlType type = GgmlType::kF32;
-  bool quantize = false;  // false: the input bytes are copied
-  std::string note;       // fallback or override explanation
+  GgmlType type = GgmlType::kF32;  // the codes tensor's type for a generic scheme
+  std::optional<Scheme> scheme;    // set: written in qtk's generic layout (several tensors)
+  bool quantize = false;           // false: the input bytes are copied
+  std::string note;                // fallback or override explanation
   uint64_t input_bytes = 0;
-  uint64_t output_bytes = 0;
+  uint64_t output_bytes = 0;       // all of its GGUF tensors
+  // Its GGUF tensors are layout.tensors[first_layout_index, + n_layout_tensors).
+  size_t first_layout_index = 0;
+  size_t n_layout_tensors = 1;
+
+  // "Q4_K", or the scheme's name.
+  std::string TypeName() const;
 };
 
 struct OutputPlan {
