@@ -26,6 +26,7 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", "qtk 0.1.0");
   CommandRunner runner;
   AddInspectCommand(app, runner);
+  AddSynthCommand(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
