@@ -148,10 +148,12 @@ SentencePieceModel SynthTokenizer(int64_t vocab_size) {
     std::snprintf(name, sizeof(name), "<0x%02X>", byte);
     model.pieces.push_back({name, 0.0f, PieceType::kByte});
   }
-  // Word pieces over letters in English frequency order: every string of length 1, then 2,
-  // ..., each first with the word-start marker U+2581 and then without.
+  // The bare word-start marker U+2581 (so a space before a digit or a sign needs no byte
+  // pieces), then word pieces over letters in English frequency order: every string of
+  // length 1, then 2, ..., each first with the marker and then without.
   static constexpr std::string_view kLetters = "etaoinshrdlcumwfgypbvkjxqz";
   int64_t rank = 0;
+  model.pieces.push_back({"\xE2\x96\x81", -static_cast<float>(rank++), PieceType::kNormal});
   for (size_t length = 1; static_cast<int64_t>(model.pieces.size()) < vocab_size; ++length) {
     std::vector<size_t> digits(length, 0);
     for (bool more = true; more && static_cast<int64_t>(model.pieces.size()) < vocab_size;) {

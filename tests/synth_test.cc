@@ -134,9 +134,10 @@ TEST_CASE("the files are valid safetensors, config and tokenizer", "[synth]") {
     REQUIRE(tokenizer.ok());
     CHECK(tokenizer->pieces.size() == 512);
     CHECK(tokenizer->pieces[3].piece == "<0x00>");
-    CHECK(tokenizer->pieces[259].piece == "\xE2\x96\x81" "e");
-    CHECK(tokenizer->pieces[260].piece == "e");
-    CHECK(tokenizer->pieces[260].score == -1.0f);
+    CHECK(tokenizer->pieces[259].piece == "\xE2\x96\x81");
+    CHECK(tokenizer->pieces[260].piece == "\xE2\x96\x81" "e");
+    CHECK(tokenizer->pieces[261].piece == "e");
+    CHECK(tokenizer->pieces[261].score == -2.0f);
   }
 }
 

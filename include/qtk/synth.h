@@ -87,8 +87,8 @@ void GenerateSynthRows(const SynthShape& shape, const SynthTensor& tensor, uint6
 // config.json text for the preset (the keys and order of the shared synth-a checkpoint).
 std::string SynthConfigJson(const SynthShape& shape, SynthDtype dtype);
 
-// The tokenizer: <unk> <s> </s>, the 256 byte pieces, then word pieces ("▁e", "e", "▁t", ...)
-// scored 0, -1, -2, ... up to `vocab_size` pieces.
+// The tokenizer: <unk> <s> </s>, the 256 byte pieces, then "▁" and word pieces ("▁e", "e",
+// "▁t", ...) scored 0, -1, -2, ... up to `vocab_size` pieces.
 // REQUIRES: vocab_size >= 259.
 SentencePieceModel SynthTokenizer(int64_t vocab_size);
 
