@@ -308,53 +308,67 @@ std::span<const uint8_t> AsBytes(const std::string& text) {
 
 }  // namespace
 
+namespace {
+
+// The files of the checkpoint, in writing order.
+std::vector<std::string> OutputFileNames(const std::vector<Shard>& shards) {
+  std::vector<std::string> names;
+  for (const Shard& shard : shards) names.push_back(shard.file);
+  if (shards.size() > 1) names.push_back("model.safetensors.index.json");
+  names.push_back("tokenizer.model");
+  names.push_back("config.json");
+  return names;
+}
+
+// Refuses before writing gigabytes, not after.
+Status CheckNoneExist(const std::filesystem::path& dir, const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    if (std::filesystem::exists(dir / name)) {
+      return Status::InvalidArgument((dir / name).string() +
+                                     ": already exists (use --force to overwrite)");
+    }
+  }
+  return Status::Ok();
+}
+
+Status WriteIndex(const std::filesystem::path& dir, const std::vector<Shard>& shards,
+                  const std::vector<SynthTensor>& tensors, uint64_t total_bytes, bool overwrite) {
+  std::vector<std::pair<std::string, std::string>> weight_map;
+  for (const Shard& shard : shards) {
+    for (size_t i : shard.tensors) weight_map.emplace_back(tensors[i].name, shard.file);
+  }
+  return WriteSmallFile(dir / "model.safetensors.index.json",
+                        AsBytes(SafetensorsIndexJson(total_bytes, weight_map)), overwrite);
+}
+
+}  // namespace
+
 Result<SynthResult> WriteSynthCheckpoint(const std::string& out_dir, const SynthOptions& options) {
-  namespace fs = std::filesystem;
-  const fs::path dir(out_dir);
+  const std::filesystem::path dir(out_dir);
   std::error_code error;
-  fs::create_directories(dir, error);
-  if (error || !fs::is_directory(dir)) {
+  std::filesystem::create_directories(dir, error);
+  if (error || !std::filesystem::is_directory(dir)) {
     return Status::IOError(out_dir + ": cannot create the output directory" +
                            (error ? ": " + error.message() : std::string()));
   }
   const SynthShape shape = PresetShape(options.preset);
   const std::vector<SynthTensor> tensors = SynthTensors(shape);
   const std::vector<Shard> shards = PlanShards(tensors, options.dtype, options.max_shard_bytes);
-
-  std::vector<std::string> names;
-  for (const Shard& shard : shards) names.push_back(shard.file);
-  if (shards.size() > 1) names.push_back("model.safetensors.index.json");
-  names.push_back("tokenizer.model");
-  names.push_back("config.json");
-  if (!options.overwrite) {  // refuse before writing gigabytes, not after
-    for (const std::string& name : names) {
-      if (fs::exists(dir / name)) {
-        return Status::InvalidArgument((dir / name).string() +
-                                       ": already exists (use --force to overwrite)");
-      }
-    }
-  }
+  const std::vector<std::string> names = OutputFileNames(shards);
+  if (!options.overwrite) QTK_RETURN_IF_ERROR(CheckNoneExist(dir, names));
 
   SynthResult result;
   SynthProgress progress{.n_tensors = tensors.size()};
   for (const SynthTensor& tensor : tensors) {
     progress.bytes_total += TensorBytes(tensor, options.dtype);
-    uint64_t n = 1;
-    for (int64_t dim : tensor.shape) n *= static_cast<uint64_t>(dim);
-    result.n_parameters += n;
+    result.n_parameters += TensorBytes(tensor, SynthDtype::kF32) / 4;
   }
   result.n_data_bytes = progress.bytes_total;
   for (const Shard& shard : shards) {
     QTK_RETURN_IF_ERROR(WriteShard(dir, shard, shape, tensors, options, progress));
   }
   if (shards.size() > 1) {
-    std::vector<std::pair<std::string, std::string>> weight_map;
-    for (const Shard& shard : shards) {
-      for (size_t i : shard.tensors) weight_map.emplace_back(tensors[i].name, shard.file);
-    }
-    QTK_RETURN_IF_ERROR(WriteSmallFile(dir / "model.safetensors.index.json",
-                                       AsBytes(SafetensorsIndexJson(progress.bytes_total, weight_map)),
-                                       options.overwrite));
+    QTK_RETURN_IF_ERROR(WriteIndex(dir, shards, tensors, progress.bytes_total, options.overwrite));
   }
   QTK_RETURN_IF_ERROR(WriteSmallFile(dir / "tokenizer.model",
                                      SerializeSentencePieceModel(SynthTokenizer(shape.vocab_size)),

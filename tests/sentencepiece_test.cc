@@ -351,3 +351,35 @@ TEST_CASE("tokens, scores and types equal the published stories260K.gguf", "[sen
 
 }  // namespace
 }  // namespace qtk
+
+namespace qtk {
+namespace {
+
+TEST_CASE("truncated and corrupted models are rejected without crashing", "[sentencepiece]") {
+  // leveldb's corruption_test idea: damage the bytes everywhere and require a clean answer.
+  SentencePieceModel model;
+  model.pieces = {{"<unk>", 0, PieceType::kUnknown}, {"<s>", 0, PieceType::kControl},
+                  {"hello", -1, PieceType::kNormal}, {"\xE2\x96\x81w", -2, PieceType::kNormal}};
+  const std::vector<uint8_t> bytes = SerializeSentencePieceModel(model);
+  REQUIRE(ParseSentencePieceModel(bytes, kPath).ok());
+  size_t n_rejected = 0;
+  for (size_t size = 0; size < bytes.size(); ++size) {
+    const std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(size));
+    Result<SentencePieceModel> parsed = ParseSentencePieceModel(prefix, kPath);
+    if (!parsed.ok()) {
+      ++n_rejected;
+      CHECK_THAT(parsed.status().message(), Catch::StartsWith("tok.model"));
+    }
+  }
+  CHECK(n_rejected >= bytes.size() - 8);  // only cuts at message boundaries can still parse
+  for (size_t offset = 0; offset < bytes.size(); ++offset) {
+    for (uint8_t flip : {0x01, 0x80, 0xFF}) {
+      std::vector<uint8_t> damaged = bytes;
+      damaged[offset] ^= flip;
+      (void)ParseSentencePieceModel(damaged, kPath);  // must not crash or read out of bounds
+    }
+  }
+}
+
+}  // namespace
+}  // namespace qtk
