@@ -12,7 +12,8 @@ namespace qtk {
 namespace {
 
 const SynthShape kShape = PresetShape(SynthPreset::k1B);
-const SynthTensor kGate = {"model.layers.3.mlp.gate_proj.weight", {512, 2048}, SynthTensorKind::kLinear};
+const SynthTensor kGate = {
+    "model.layers.3.mlp.gate_proj.weight", {512, 2048}, SynthTensorKind::kLinear};
 
 void BM_GenerateSynthRows(benchmark::State& state) {
   std::vector<float> out(static_cast<size_t>(kGate.n_rows() * kGate.row_length()));

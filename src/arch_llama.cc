@@ -48,15 +48,15 @@ constexpr K kLlamaArchitectures[] = {"LlamaForCausalLM", "MistralForCausalLM"};
 
 const ArchitectureSpec& LlamaArchitecture() {
   static const ArchitectureSpec kSpec = {
-    .hf_architectures = kLlamaArchitectures,
-    .gguf_architecture = "llama",
-    .common_hparams = TextModelHparams(),
-    .hparams = kLlamaHparams,
-    .tensor_names = kLlamaTensorNames,
-    .skipped_tensor_suffixes = kSkippedSuffixes,
-    .f32_tensors = {},
-    .transforms = kLlamaTransforms,
-    .vocab = VocabKind::kSentencePiece,
+      .hf_architectures = kLlamaArchitectures,
+      .gguf_architecture = "llama",
+      .common_hparams = TextModelHparams(),
+      .hparams = kLlamaHparams,
+      .tensor_names = kLlamaTensorNames,
+      .skipped_tensor_suffixes = kSkippedSuffixes,
+      .f32_tensors = {},
+      .transforms = kLlamaTransforms,
+      .vocab = VocabKind::kSentencePiece,
   };
   return kSpec;
 }

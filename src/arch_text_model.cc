@@ -6,11 +6,13 @@ namespace {
 
 using K = std::string_view;
 
-// TextModel.set_gguf_parameters, in its order (MoE and yarn keys are left out: no
-// registered architecture uses them; see docs/conversion.md).
+// TextModel.set_gguf_parameters, in its order. Left out (no registered architecture uses
+// them; see docs/conversion.md): expert groups, the gating function, yarn and sliding-window
+// rope keys.
 constexpr K kBlockCount[] = {"n_layers", "num_hidden_layers", "n_layer", "num_layers"};
-constexpr K kContextLength[] = {"max_position_embeddings", "n_ctx", "n_positions",
-                                "max_length", "max_sequence_length", "model_max_length"};
+constexpr K kContextLength[] = {
+    "max_position_embeddings", "n_ctx",           "n_positions", "max_length",
+    "max_sequence_length",     "model_max_length"};
 constexpr K kEmbeddingLength[] = {"hidden_size", "n_embd", "dim"};
 constexpr K kFeedForwardLength[] = {"intermediate_size", "n_inner", "hidden_dim"};
 constexpr K kHeadCount[] = {"num_attention_heads", "n_head", "n_heads"};

@@ -14,11 +14,16 @@ namespace qtk {
 
 std::string_view ConvertOutTypeName(ConvertOutType type) {
   switch (type) {
-    case ConvertOutType::kF32: return "f32";
-    case ConvertOutType::kF16: return "f16";
-    case ConvertOutType::kBF16: return "bf16";
-    case ConvertOutType::kQ8_0: return "q8_0";
-    case ConvertOutType::kAuto: return "auto";
+    case ConvertOutType::kF32:
+      return "f32";
+    case ConvertOutType::kF16:
+      return "f16";
+    case ConvertOutType::kBF16:
+      return "bf16";
+    case ConvertOutType::kQ8_0:
+      return "q8_0";
+    case ConvertOutType::kAuto:
+      return "auto";
   }
   return "?";
 }
@@ -33,11 +38,16 @@ std::optional<ConvertOutType> ParseConvertOutType(std::string_view name) {
 
 uint32_t LlamaFileType(ConvertOutType type) {
   switch (type) {
-    case ConvertOutType::kF32: return 0;    // LLAMA_FTYPE_ALL_F32
-    case ConvertOutType::kF16: return 1;    // LLAMA_FTYPE_MOSTLY_F16
-    case ConvertOutType::kQ8_0: return 7;   // LLAMA_FTYPE_MOSTLY_Q8_0
-    case ConvertOutType::kBF16: return 32;  // LLAMA_FTYPE_MOSTLY_BF16
-    case ConvertOutType::kAuto: break;
+    case ConvertOutType::kF32:
+      return 0;  // LLAMA_FTYPE_ALL_F32
+    case ConvertOutType::kF16:
+      return 1;  // LLAMA_FTYPE_MOSTLY_F16
+    case ConvertOutType::kQ8_0:
+      return 7;  // LLAMA_FTYPE_MOSTLY_Q8_0
+    case ConvertOutType::kBF16:
+      return 32;  // LLAMA_FTYPE_MOSTLY_BF16
+    case ConvertOutType::kAuto:
+      break;
   }
   return 1;
 }
@@ -70,8 +80,8 @@ std::optional<int64_t> BlockId(std::string_view name) {
   while (start <= name.size()) {
     const size_t end = std::min(name.find('.', start), name.size());
     const std::string_view part = name.substr(start, end - start);
-    if (!part.empty() && std::all_of(part.begin(), part.end(),
-                                     [](char c) { return c >= '0' && c <= '9'; })) {
+    if (!part.empty() &&
+        std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       int64_t value = 0;
       for (char c : part) value = value > (INT64_MAX - 9) / 10 ? INT64_MAX : value * 10 + (c - '0');
       return value;
@@ -103,7 +113,8 @@ bool MatchesPattern(std::string_view name, std::string_view pattern, int64_t n_l
       !name.ends_with(suffix)) {
     return false;
   }
-  const std::string_view digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  const std::string_view digits =
+      name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
   for (int64_t b = 0; b < n_layer; ++b) {
     if (digits == std::to_string(b)) {
       bid = b;
@@ -116,8 +127,8 @@ bool MatchesPattern(std::string_view name, std::string_view pattern, int64_t n_l
 // gguf.TensorNameMap.get_name(name, try_suffixes=(".weight", ".bias")).
 std::optional<std::string> MapTensorName(const ArchitectureSpec& spec, std::string_view name,
                                          int64_t n_layer) {
-  for (std::string_view suffix : {std::string_view(), std::string_view(".weight"),
-                                  std::string_view(".bias")}) {
+  for (std::string_view suffix :
+       {std::string_view(), std::string_view(".weight"), std::string_view(".bias")}) {
     if (!name.ends_with(suffix)) continue;
     const std::string_view base = name.substr(0, name.size() - suffix.size());
     for (const TensorNameRule& rule : spec.tensor_names) {
@@ -170,15 +181,18 @@ GgmlType TypeFor(const ArchitectureSpec& spec, const HfTensor& tensor, const std
                  TensorPlan& plan) {
   if (tensor.shape.size() <= 1 || ForcedF32(spec, gguf_name, bid)) return GgmlType::kF32;
   switch (out_type) {
-    case ConvertOutType::kF32: return GgmlType::kF32;
-    case ConvertOutType::kBF16: return GgmlType::kBF16;
+    case ConvertOutType::kF32:
+      return GgmlType::kF32;
+    case ConvertOutType::kBF16:
+      return GgmlType::kBF16;
     case ConvertOutType::kQ8_0:
       if (tensor.shape.back() % GgmlBlockSize(GgmlType::kQ8_0) == 0) return GgmlType::kQ8_0;
       planned.fell_back = true;
       plan.warnings.push_back("Can't quantize tensor with shape " + PythonShape(tensor.shape) +
                               " to Q8_0, falling back to F16");
       return GgmlType::kF16;
-    default: return GgmlType::kF16;
+    default:
+      return GgmlType::kF16;
   }
 }
 
@@ -191,7 +205,8 @@ Status CheckShape(const HfTensor& tensor) {
   }
   int64_t n = 1;
   for (int64_t dim : tensor.shape) {
-    if (dim < 0) return Status::InvalidArgument(subject + ": negative dimension " + std::to_string(dim));
+    if (dim < 0)
+      return Status::InvalidArgument(subject + ": negative dimension " + std::to_string(dim));
     if (dim != 0 && n > INT64_MAX / dim) {
       return Status::InvalidArgument(subject + ": element count overflows int64");
     }
@@ -208,27 +223,25 @@ Result<PlannedTensor> PlanOne(const HfModelConfig& config, const HfTensor& tenso
   planned.hf_name = tensor.name;
   std::optional<std::string> gguf_name = MapTensorName(spec, tensor.name, config.n_layer);
   if (!gguf_name) {
-    return Status::InvalidArgument(config.path + ": cannot map tensor '" +
-                                   Printable(tensor.name) + "' to a GGUF name for " +
-                                   config.hf_architecture);
+    return Status::InvalidArgument(config.path + ": cannot map tensor '" + Printable(tensor.name) +
+                                   "' to a GGUF name for " + config.hf_architecture);
   }
   planned.gguf_name = std::move(*gguf_name);
   planned.shape.assign(tensor.shape.rbegin(), tensor.shape.rend());
   planned.transform = TransformOf(spec, tensor.name);
   if (planned.transform != TensorTransform::kNone) {
-    planned.permute_heads = planned.transform == TensorTransform::kPermuteRopeQ
-                                ? config.n_head
-                                : config.n_head_kv;
+    planned.permute_heads =
+        planned.transform == TensorTransform::kPermuteRopeQ ? config.n_head : config.n_head_kv;
     const int64_t n_rows = tensor.shape.empty() ? 1 : tensor.shape[0];
     if (planned.permute_heads <= 0 || n_rows % (2 * planned.permute_heads) != 0) {
-      return Status::InvalidArgument(
-          "tensor '" + Printable(tensor.name) + "': " + std::to_string(n_rows) +
-          " rows do not split into " + std::to_string(planned.permute_heads) +
-          " heads of rotary pairs");
+      return Status::InvalidArgument("tensor '" + Printable(tensor.name) +
+                                     "': " + std::to_string(n_rows) + " rows do not split into " +
+                                     std::to_string(planned.permute_heads) +
+                                     " heads of rotary pairs");
     }
   }
-  planned.type = TypeFor(spec, tensor, planned.gguf_name, BlockId(tensor.name), out_type,
-                         planned, plan);
+  planned.type =
+      TypeFor(spec, tensor, planned.gguf_name, BlockId(tensor.name), out_type, planned, plan);
   return planned;
 }
 

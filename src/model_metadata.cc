@@ -126,7 +126,8 @@ Status ApplyRopeScaling(const HparamRule& rule, const RuleContext& ctx, const Js
     QTK_ASSIGN_OR_RETURN(GgufValue value,
                          ToGguf(*factor, GgufValueType::kFloat32, ctx.config.path, "factor"));
     ctx.out.push_back({ctx.prefix + ".rope.scaling.factor", std::move(value)});
-  } else if (name == "yarn" || name == "su" || name == "longrope" || EqualsIgnoreCase(name, "llama3")) {
+  } else if (name == "yarn" || name == "su" || name == "longrope" ||
+             EqualsIgnoreCase(name, "llama3")) {
     return Status::Unsupported(ctx.config.path + ": rope scaling type '" + name +
                                "' is not supported by qtk's converter yet");
   } else if (name != "linear" && name != "dynamic") {
@@ -267,7 +268,8 @@ Result<ModelMetadata> BuildModelMetadata(const HfModelConfig& config,
 
   std::optional<std::string_view> name_or_path;
   const Json* hf_name = FindNonNull(raw, "_name_or_path");
-  if (hf_name != nullptr && hf_name->is_string()) name_or_path = hf_name->get_ref<const std::string&>();
+  if (hf_name != nullptr && hf_name->is_string())
+    name_or_path = hf_name->get_ref<const std::string&>();
   AppendNaming(NameModel(name_or_path, options.model_dir_name, options.total_parameters), out);
 
   const RuleContext ctx{config, hparams, options, arch, out, result.warnings};
@@ -285,13 +287,13 @@ Result<ModelMetadata> BuildTokenizerMetadata(const HfModelConfig& config,
   sources.config_path = config.path;
   ModelMetadata result;
   if (sources.tokenizer_config_json) {
-    QTK_ASSIGN_OR_RETURN(const Json tokenizer_config,
-                         ParseJsonObject(*sources.tokenizer_config_json,
-                                         sources.tokenizer_config_path));
+    QTK_ASSIGN_OR_RETURN(
+        const Json tokenizer_config,
+        ParseJsonObject(*sources.tokenizer_config_json, sources.tokenizer_config_path));
     if (const Json* space = FindNonNull(tokenizer_config, "add_prefix_space")) {
-      QTK_ASSIGN_OR_RETURN(GgufValue value, ToGguf(*space, GgufValueType::kBool,
-                                                   sources.tokenizer_config_path,
-                                                   "add_prefix_space"));
+      QTK_ASSIGN_OR_RETURN(
+          GgufValue value,
+          ToGguf(*space, GgufValueType::kBool, sources.tokenizer_config_path, "add_prefix_space"));
       result.metadata.push_back({"tokenizer.ggml.add_space_prefix", std::move(value)});
     }
     const Json* tokenizer_class = FindNonNull(tokenizer_config, "tokenizer_class");
@@ -321,7 +323,8 @@ Result<ModelMetadata> BuildTokenizerMetadata(const HfModelConfig& config,
                GgufValue::String(*vocab.special.chat_template));
     }
   }
-  if (vocab_size == 49152) SetValue(result.metadata, "tokenizer.ggml.add_bos_token", GgufValue::Bool(false));
+  if (vocab_size == 49152)
+    SetValue(result.metadata, "tokenizer.ggml.add_bos_token", GgufValue::Bool(false));
   return result;
 }
 

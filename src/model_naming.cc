@@ -98,9 +98,8 @@ void AnnotateSize(std::vector<std::string>& parts, std::vector<Types>& types, si
         if (IsActiveParamsLabel(next)) {
           const std::optional<double> active = SizeLabelParams(next.substr(1));
           raised = !active;
-          followed_by_active =
-              active && std::fabs(*active - static_cast<double>(magnitude)) <=
-                            static_cast<double>(7 * magnitude / 8);
+          followed_by_active = active && std::fabs(*active - static_cast<double>(magnitude)) <=
+                                             static_cast<double>(7 * magnitude / 8);
         }
       }
       const bool too_far =
@@ -125,8 +124,10 @@ void Annotate(std::vector<std::string>& parts, std::vector<Types>& types, int64_
     } else if (FullMatchIgnoreCase(part, R"(i?q\d(_\w)*|b?fp?(16|32))")) {
       types[i].insert("type");
       for (char& c : parts[i]) c = ToUpper(c);
-    } else if (i > 0 && FullMatchIgnoreCase(
-                            part, R"((([A]|\d+[x])?\d+([._]\d+)?[KMBT][\d]?|small|mini|medium|large|x?xl))")) {
+    } else if (i > 0 &&
+               FullMatchIgnoreCase(
+                   part,
+                   R"((([A]|\d+[x])?\d+([._]\d+)?[KMBT][\d]?|small|mini|medium|large|x?xl))")) {
       AnnotateSize(parts, types, i, total_params);
     } else if (i > 0 && FullMatchIgnoreCase(part, "chat|instruct|vision|lora")) {
       const bool lora = FullMatchIgnoreCase(part, "lora");
@@ -162,7 +163,8 @@ ModelIdComponents GetModelIdComponents(std::string_view model_id, int64_t total_
   if (const size_t slash = model_id.find('/'); slash != std::string_view::npos) {
     const std::string_view organization = model_id.substr(0, slash);
     full = model_id.substr(slash + 1);
-    if (organization.empty() || organization[0] != '.') result.organization = std::string(organization);
+    if (organization.empty() || organization[0] != '.')
+      result.organization = std::string(organization);
   }
   result.full_name = std::string(full);
 
@@ -268,8 +270,8 @@ void FillFrom(const ModelIdComponents& c, std::optional<std::string>& name, Mode
 
 }  // namespace
 
-ModelNaming NameModel(std::optional<std::string_view> name_or_path,
-                      std::string_view directory_name, uint64_t total_params) {
+ModelNaming NameModel(std::optional<std::string_view> name_or_path, std::string_view directory_name,
+                      uint64_t total_params) {
   ModelNaming naming;
   std::optional<std::string> name;
   const auto total = static_cast<int64_t>(total_params);

@@ -47,8 +47,8 @@ struct ModelNaming {
 
 // Metadata.apply_metadata_heuristic for config.json's _name_or_path (nullopt if absent)
 // and the model directory's name, then the computed size label if none was found.
-ModelNaming NameModel(std::optional<std::string_view> name_or_path,
-                      std::string_view directory_name, uint64_t total_params);
+ModelNaming NameModel(std::optional<std::string_view> name_or_path, std::string_view directory_name,
+                      uint64_t total_params);
 
 }  // namespace qtk
 

@@ -7,12 +7,18 @@ namespace qtk {
 
 std::string_view WireTypeName(WireType type) {
   switch (type) {
-    case WireType::kVarint: return "varint";
-    case WireType::kFixed64: return "fixed64";
-    case WireType::kLengthDelimited: return "length-delimited";
-    case WireType::kStartGroup: return "start-group";
-    case WireType::kEndGroup: return "end-group";
-    case WireType::kFixed32: return "fixed32";
+    case WireType::kVarint:
+      return "varint";
+    case WireType::kFixed64:
+      return "fixed64";
+    case WireType::kLengthDelimited:
+      return "length-delimited";
+    case WireType::kStartGroup:
+      return "start-group";
+    case WireType::kEndGroup:
+      return "end-group";
+    case WireType::kFixed32:
+      return "fixed32";
   }
   return "?";
 }
@@ -34,12 +40,12 @@ Status WireReader::ErrorAt(uint64_t offset, std::string_view problem) const {
 
 Status WireReader::WrongType(const WireField& field, WireType expected,
                              std::string_view field_name) const {
-  return ErrorAt(field.tag_offset,
-                 "field " + std::to_string(field.number) + " (" + std::string(field_name) +
-                     "): wire type is " + std::to_string(static_cast<int>(field.type)) + " (" +
-                     std::string(WireTypeName(field.type)) + "), expected " +
-                     std::to_string(static_cast<int>(expected)) + " (" +
-                     std::string(WireTypeName(expected)) + ")");
+  return ErrorAt(field.tag_offset, "field " + std::to_string(field.number) + " (" +
+                                       std::string(field_name) + "): wire type is " +
+                                       std::to_string(static_cast<int>(field.type)) + " (" +
+                                       std::string(WireTypeName(field.type)) + "), expected " +
+                                       std::to_string(static_cast<int>(expected)) + " (" +
+                                       std::string(WireTypeName(expected)) + ")");
 }
 
 Result<uint64_t> WireReader::ReadVarint(std::string_view what) {
@@ -48,17 +54,16 @@ Result<uint64_t> WireReader::ReadVarint(std::string_view what) {
   uint64_t value = 0;
   for (int i = 0; i < kMaxVarintBytes; ++i) {
     if (position_ >= bytes_.size()) {
-      return ErrorAt(base_offset_ + start,
-                     std::string(what) + ": varint is truncated, the message ends after " +
-                         std::to_string(bytes_.size() - start) + " bytes");
+      return ErrorAt(base_offset_ + start, std::string(what) +
+                                               ": varint is truncated, the message ends after " +
+                                               std::to_string(bytes_.size() - start) + " bytes");
     }
     const uint8_t byte = bytes_[position_++];
     value |= static_cast<uint64_t>(byte & 0x7F) << (7 * i);
     if ((byte & 0x80) == 0) return value;
   }
-  return ErrorAt(base_offset_ + start,
-                 std::string(what) + ": varint is longer than " + std::to_string(kMaxVarintBytes) +
-                     " bytes");
+  return ErrorAt(base_offset_ + start, std::string(what) + ": varint is longer than " +
+                                           std::to_string(kMaxVarintBytes) + " bytes");
 }
 
 Result<WireField> WireReader::Next() {
@@ -68,8 +73,8 @@ Result<WireField> WireReader::Next() {
   const uint64_t number = tag >> 3;
   const auto type = static_cast<uint8_t>(tag & 7);
   if (number == 0 || number > 0x1FFFFFFF) {
-    return ErrorAt(field.tag_offset, "field number is " + std::to_string(number) +
-                                         ", must be 1.." + std::to_string(0x1FFFFFFF));
+    return ErrorAt(field.tag_offset, "field number is " + std::to_string(number) + ", must be 1.." +
+                                         std::to_string(0x1FFFFFFF));
   }
   field.number = static_cast<uint32_t>(number);
   const std::string what = "field " + std::to_string(number);
@@ -86,10 +91,10 @@ Result<WireField> WireReader::Next() {
       const size_t n_bytes = type == 1 ? 8 : 4;
       field.payload_offset = base_offset_ + position_;
       if (bytes_.size() - position_ < n_bytes) {
-        return ErrorAt(field.payload_offset,
-                       what + ": " + std::string(WireTypeName(field.type)) + " needs " +
-                           std::to_string(n_bytes) + " bytes, the message ends after " +
-                           std::to_string(bytes_.size() - position_));
+        return ErrorAt(field.payload_offset, what + ": " + std::string(WireTypeName(field.type)) +
+                                                 " needs " + std::to_string(n_bytes) +
+                                                 " bytes, the message ends after " +
+                                                 std::to_string(bytes_.size() - position_));
       }
       uint64_t value = 0;
       std::memcpy(&value, bytes_.data() + position_, n_bytes);  // little-endian host
@@ -114,11 +119,11 @@ Result<WireField> WireReader::Next() {
     }
     case 3:
     case 4:
-      return ErrorAt(field.tag_offset, what + ": wire type " + std::to_string(type) +
-                                           " (group) is not supported");
+      return ErrorAt(field.tag_offset,
+                     what + ": wire type " + std::to_string(type) + " (group) is not supported");
     default:
-      return ErrorAt(field.tag_offset, what + ": wire type is " + std::to_string(type) +
-                                           ", must be 0, 1, 2 or 5");
+      return ErrorAt(field.tag_offset,
+                     what + ": wire type is " + std::to_string(type) + ", must be 0, 1, 2 or 5");
   }
 }
 

@@ -41,10 +41,10 @@ std::string_view WireTypeName(WireType type);
 struct WireField {
   uint32_t number = 0;
   WireType type = WireType::kVarint;
-  uint64_t tag_offset = 0;      // absolute file offset of the tag
-  uint64_t payload_offset = 0;  // absolute file offset of the payload (after a length prefix)
-  uint64_t varint = 0;          // wire type 0
-  uint64_t fixed = 0;           // wire types 1 and 5 (fixed32 zero-extended)
+  uint64_t tag_offset = 0;         // absolute file offset of the tag
+  uint64_t payload_offset = 0;     // absolute file offset of the payload (after a length prefix)
+  uint64_t varint = 0;             // wire type 0
+  uint64_t fixed = 0;              // wire types 1 and 5 (fixed32 zero-extended)
   std::span<const uint8_t> bytes;  // wire type 2
 
   float AsFloat() const;

@@ -46,7 +46,8 @@ Status PermuteRopeRows(std::span<const float> src, std::span<float> dst, int64_t
   const std::span<const uint8_t> src_bytes(reinterpret_cast<const uint8_t*>(src.data()),
                                            src.size_bytes());
   const std::span<uint8_t> dst_bytes(reinterpret_cast<uint8_t*>(dst.data()), dst.size_bytes());
-  return PermuteRopeRows(src_bytes, dst_bytes, n_rows, static_cast<size_t>(row_length) * sizeof(float), n_head);
+  return PermuteRopeRows(src_bytes, dst_bytes, n_rows,
+                         static_cast<size_t>(row_length) * sizeof(float), n_head);
 }
 
 }  // namespace qtk

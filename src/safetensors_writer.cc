@@ -12,8 +12,20 @@ namespace qtk {
 
 size_t SafetensorsDtypeSize(std::string_view dtype) {
   static constexpr std::array<std::pair<std::string_view, size_t>, 15> kSizes = {{
-      {"BOOL", 1}, {"U8", 1}, {"I8", 1}, {"F8_E5M2", 1}, {"F8_E4M3", 1}, {"I16", 2}, {"U16", 2},
-      {"F16", 2}, {"BF16", 2}, {"I32", 4}, {"U32", 4}, {"F32", 4}, {"F64", 8}, {"I64", 8},
+      {"BOOL", 1},
+      {"U8", 1},
+      {"I8", 1},
+      {"F8_E5M2", 1},
+      {"F8_E4M3", 1},
+      {"I16", 2},
+      {"U16", 2},
+      {"F16", 2},
+      {"BF16", 2},
+      {"I32", 4},
+      {"U32", 4},
+      {"F32", 4},
+      {"F64", 8},
+      {"I64", 8},
       {"U64", 8},
   }};
   for (const auto& [name, size] : kSizes) {
@@ -39,7 +51,8 @@ Status CheckTensor(const SafetensorsTensorSpec& spec, std::unordered_set<std::st
   }
   n_bytes = element_bytes;
   for (int64_t dim : spec.shape) {
-    if (dim < 0) return Status::InvalidArgument(subject + ": negative dimension " + std::to_string(dim));
+    if (dim < 0)
+      return Status::InvalidArgument(subject + ": negative dimension " + std::to_string(dim));
     const auto d = static_cast<uint64_t>(dim);
     if (d != 0 && n_bytes > UINT64_MAX / d) {
       return Status::InvalidArgument(subject + ": byte size overflows 64 bits");
@@ -84,7 +97,8 @@ Result<SafetensorsLayout> LayOutSafetensors(
   text.resize((text.size() + 7) / 8 * 8, ' ');
   layout.header.resize(8 + text.size());
   const uint64_t n = text.size();
-  for (int i = 0; i < 8; ++i) layout.header[static_cast<size_t>(i)] = static_cast<uint8_t>(n >> (8 * i));
+  for (int i = 0; i < 8; ++i)
+    layout.header[static_cast<size_t>(i)] = static_cast<uint8_t>(n >> (8 * i));
   std::copy(text.begin(), text.end(), layout.header.begin() + 8);
   return layout;
 }
@@ -109,7 +123,8 @@ void SafetensorsWriter::SkipEmptyTensors() {
 
 Status SafetensorsWriter::Write(std::span<const uint8_t> bytes) {
   uint64_t left_in_file = 0;
-  for (size_t i = current_; i < layout_.tensor_bytes.size(); ++i) left_in_file += layout_.tensor_bytes[i];
+  for (size_t i = current_; i < layout_.tensor_bytes.size(); ++i)
+    left_in_file += layout_.tensor_bytes[i];
   left_in_file -= written_in_current_;
   if (bytes.size() > left_in_file) {
     return Status::InvalidArgument("safetensors: " + std::to_string(bytes.size()) +
@@ -137,8 +152,8 @@ Status SafetensorsWriter::Finish() {
   return sink_->Commit();
 }
 
-std::string SafetensorsIndexJson(uint64_t total_size,
-                                 const std::vector<std::pair<std::string, std::string>>& weight_map) {
+std::string SafetensorsIndexJson(
+    uint64_t total_size, const std::vector<std::pair<std::string, std::string>>& weight_map) {
   // nlohmann::json (not ordered_json) keeps object keys sorted, like sort_keys=True.
   nlohmann::json index;
   index["metadata"]["total_size"] = total_size;

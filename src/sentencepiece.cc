@@ -69,9 +69,9 @@ Result<SentencePiece> ParsePiece(const WireField& outer, std::string_view path, 
     } else if (f.number == field::kType) {
       QTK_RETURN_IF_ERROR(ExpectType(reader, f, WireType::kVarint, "type"));
       if (f.varint < 1 || f.varint > 6) {
-        return reader.ErrorAt(f.payload_offset,
-                              "type is " + std::to_string(static_cast<int64_t>(f.varint)) +
-                                  ", must be 1..6 (NORMAL..BYTE)");
+        return reader.ErrorAt(f.payload_offset, "type is " +
+                                                    std::to_string(static_cast<int64_t>(f.varint)) +
+                                                    ", must be 1..6 (NORMAL..BYTE)");
       }
       piece.type = static_cast<PieceType>(f.varint);
     }
@@ -87,17 +87,36 @@ Status ParseTrainerSpec(const WireField& outer, std::string_view path,
     int32_t* target = nullptr;
     std::string_view name;
     switch (f.number) {
-      case field::kModelType: target = &spec.model_type; name = "model_type"; break;
-      case field::kVocabSize: target = &spec.vocab_size; name = "vocab_size"; break;
-      case field::kUnkId: target = &spec.unk_id; name = "unk_id"; break;
-      case field::kBosId: target = &spec.bos_id; name = "bos_id"; break;
-      case field::kEosId: target = &spec.eos_id; name = "eos_id"; break;
-      case field::kPadId: target = &spec.pad_id; name = "pad_id"; break;
+      case field::kModelType:
+        target = &spec.model_type;
+        name = "model_type";
+        break;
+      case field::kVocabSize:
+        target = &spec.vocab_size;
+        name = "vocab_size";
+        break;
+      case field::kUnkId:
+        target = &spec.unk_id;
+        name = "unk_id";
+        break;
+      case field::kBosId:
+        target = &spec.bos_id;
+        name = "bos_id";
+        break;
+      case field::kEosId:
+        target = &spec.eos_id;
+        name = "eos_id";
+        break;
+      case field::kPadId:
+        target = &spec.pad_id;
+        name = "pad_id";
+        break;
       case field::kByteFallback:
         QTK_RETURN_IF_ERROR(ExpectType(reader, f, WireType::kVarint, "byte_fallback"));
         spec.byte_fallback = f.varint != 0;
         continue;
-      default: continue;  // fields qtk does not need
+      default:
+        continue;  // fields qtk does not need
     }
     QTK_RETURN_IF_ERROR(ExpectType(reader, f, WireType::kVarint, name));
     *target = ToInt32(f.varint);
@@ -117,7 +136,10 @@ Status ParseNormalizerSpec(const WireField& outer, std::string_view path,
         QTK_RETURN_IF_ERROR(ExpectType(reader, f, WireType::kLengthDelimited, "name"));
         spec.name.assign(f.bytes.begin(), f.bytes.end());
         continue;
-      case field::kAddDummyPrefix: target = &spec.add_dummy_prefix; name = "add_dummy_prefix"; break;
+      case field::kAddDummyPrefix:
+        target = &spec.add_dummy_prefix;
+        name = "add_dummy_prefix";
+        break;
       case field::kRemoveExtraWhitespaces:
         target = &spec.remove_extra_whitespaces;
         name = "remove_extra_whitespaces";
@@ -126,7 +148,8 @@ Status ParseNormalizerSpec(const WireField& outer, std::string_view path,
         target = &spec.escape_whitespaces;
         name = "escape_whitespaces";
         break;
-      default: continue;
+      default:
+        continue;
     }
     QTK_RETURN_IF_ERROR(ExpectType(reader, f, WireType::kVarint, name));
     *target = f.varint != 0;
@@ -171,8 +194,8 @@ Status ValidatePieces(const SentencePieceModel& model, const PieceOffsets& offse
     }
     if (sp.type == PieceType::kUnknown) {
       if (unk_index) {
-        return error(i, "a second UNKNOWN piece, the first is at index " +
-                            std::to_string(*unk_index));
+        return error(i,
+                     "a second UNKNOWN piece, the first is at index " + std::to_string(*unk_index));
       }
       unk_index = i;
     }
@@ -229,7 +252,8 @@ Result<SentencePieceModel> ParseSentencePieceModel(std::span<const uint8_t> byte
         QTK_RETURN_IF_ERROR(ExpectType(reader, f, WireType::kLengthDelimited, "normalizer_spec"));
         QTK_RETURN_IF_ERROR(ParseNormalizerSpec(f, path, model.normalizer_spec));
         break;
-      default: break;  // self_test_data, denormalizer_spec, extensions
+      default:
+        break;  // self_test_data, denormalizer_spec, extensions
     }
   }
   QTK_RETURN_IF_ERROR(ValidatePieces(model, offsets, path));

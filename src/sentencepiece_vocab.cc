@@ -12,7 +12,7 @@ namespace {
 
 // gguf.SpecialVocab's special_token_types, in its order.
 constexpr std::array<std::string_view, 7> kSpecialTokenTypes = {"bos", "eos", "unk", "sep",
-                                                               "pad", "cls", "mask"};
+                                                                "pad", "cls", "mask"};
 // The types GGUFWriter has an add_add_<type>_token handler for.
 constexpr std::array<std::string_view, 3> kAddFlagTypes = {"bos", "eos", "sep"};
 
@@ -92,8 +92,8 @@ Status ApplyAddedTokens(const VocabSources& sources, LlamaVocab& vocab,
   for (const auto& [token, value] : added.items()) {
     QTK_ASSIGN_OR_RETURN(const size_t id, TokenId(value, sources.added_tokens_path, token));
     if (id >= vocab.tokens.size()) {
-      warnings.push_back("ignore token " + std::to_string(id) + ": id is out of range, max=" +
-                         std::to_string(vocab.tokens.size() - 1));
+      warnings.push_back("ignore token " + std::to_string(id) +
+                         ": id is out of range, max=" + std::to_string(vocab.tokens.size() - 1));
       continue;
     }
     vocab.tokens[id] = token;
@@ -124,8 +124,8 @@ Status ApplyAddedTokensDecoder(const Json& tokenizer_config, std::string_view pa
                            content == nullptr ? Json() : *content);
     }
     if (id >= vocab.tokens.size()) {
-      warnings.push_back("ignore token " + std::to_string(id) + ": id is out of range, max=" +
-                         std::to_string(vocab.tokens.size() - 1));
+      warnings.push_back("ignore token " + std::to_string(id) +
+                         ": id is out of range, max=" + std::to_string(vocab.tokens.size() - 1));
       continue;
     }
     std::string token = content->get<std::string>();
@@ -194,9 +194,8 @@ Status LoadConfigSpecials(const Json& config, std::string_view path, size_t n_vo
                                 ", must be >= 0");
     }
     if (static_cast<uint64_t>(*id) >= n_vocab) {
-      warnings.push_back("Special token type " + std::string(type) + ", id " +
-                         std::to_string(*id) + " out of range, must be under " +
-                         std::to_string(n_vocab) + " - skipping");
+      warnings.push_back("Special token type " + std::string(type) + ", id " + std::to_string(*id) +
+                         " out of range, must be under " + std::to_string(n_vocab) + " - skipping");
       continue;
     }
     special.ids.emplace_back(type, static_cast<uint32_t>(*id));
@@ -231,8 +230,7 @@ Result<VocabResult> BuildSentencePieceVocab(const SentencePieceModel& model,
   QTK_ASSIGN_OR_RETURN(const Json config,
                        ParseJsonObject(sources.config_json, sources.config_path));
   VocabResult result;
-  QTK_ASSIGN_OR_RETURN(const size_t vocab_size,
-                       VocabSize(config, sources, model.pieces.size()));
+  QTK_ASSIGN_OR_RETURN(const size_t vocab_size, VocabSize(config, sources, model.pieces.size()));
   LlamaVocab& vocab = result.vocab;
   vocab.tokens.reserve(vocab_size);
   for (size_t i = 0; i < vocab_size; ++i) vocab.tokens.push_back("[PAD" + std::to_string(i) + "]");
@@ -242,13 +240,13 @@ Result<VocabResult> BuildSentencePieceVocab(const SentencePieceModel& model,
   QTK_RETURN_IF_ERROR(ApplyAddedTokens(sources, vocab, result.warnings));
 
   if (sources.tokenizer_config_json) {
-    QTK_ASSIGN_OR_RETURN(const Json tokenizer_config,
-                         ParseJsonObject(*sources.tokenizer_config_json,
-                                         sources.tokenizer_config_path));
+    QTK_ASSIGN_OR_RETURN(
+        const Json tokenizer_config,
+        ParseJsonObject(*sources.tokenizer_config_json, sources.tokenizer_config_path));
     QTK_RETURN_IF_ERROR(ApplyAddedTokensDecoder(tokenizer_config, sources.tokenizer_config_path,
                                                 vocab, result.warnings));
-    QTK_RETURN_IF_ERROR(LoadTokenizerConfigSpecials(
-        tokenizer_config, sources.tokenizer_config_path, result.special, result.warnings));
+    QTK_RETURN_IF_ERROR(LoadTokenizerConfigSpecials(tokenizer_config, sources.tokenizer_config_path,
+                                                    result.special, result.warnings));
   }
   QTK_RETURN_IF_ERROR(LoadConfigSpecials(config, sources.config_path, vocab.tokens.size(),
                                          result.special, result.warnings));
@@ -274,7 +272,8 @@ std::vector<GgufKeyValue> SentencePieceVocabMetadata(const VocabResult& result) 
     metadata.push_back({"tokenizer.ggml.add_" + type + "_token", GgufValue::Bool(add)});
   }
   if (result.special.chat_template) {
-    metadata.push_back({"tokenizer.chat_template", GgufValue::String(*result.special.chat_template)});
+    metadata.push_back(
+        {"tokenizer.chat_template", GgufValue::String(*result.special.chat_template)});
   }
   return metadata;
 }

@@ -19,9 +19,12 @@ namespace qtk {
 
 std::string_view SynthPresetName(SynthPreset preset) {
   switch (preset) {
-    case SynthPreset::kTiny: return "tiny";
-    case SynthPreset::kSmall: return "small";
-    case SynthPreset::k1B: return "1b";
+    case SynthPreset::kTiny:
+      return "tiny";
+    case SynthPreset::kSmall:
+      return "small";
+    case SynthPreset::k1B:
+      return "1b";
   }
   return "?";
 }
@@ -35,9 +38,12 @@ std::optional<SynthPreset> ParseSynthPreset(std::string_view name) {
 
 std::string_view SynthDtypeName(SynthDtype dtype) {
   switch (dtype) {
-    case SynthDtype::kF32: return "f32";
-    case SynthDtype::kF16: return "f16";
-    case SynthDtype::kBF16: return "bf16";
+    case SynthDtype::kF32:
+      return "f32";
+    case SynthDtype::kF16:
+      return "f16";
+    case SynthDtype::kBF16:
+      return "bf16";
   }
   return "?";
 }
@@ -52,15 +58,30 @@ std::optional<SynthDtype> ParseSynthDtype(std::string_view name) {
 SynthShape PresetShape(SynthPreset preset) {
   switch (preset) {
     case SynthPreset::kTiny:
-      return {.hidden_size = 256, .intermediate_size = 768, .n_layer = 2, .n_head = 4,
-              .n_head_kv = 2, .vocab_size = 512, .context_length = 2048};
+      return {.hidden_size = 256,
+              .intermediate_size = 768,
+              .n_layer = 2,
+              .n_head = 4,
+              .n_head_kv = 2,
+              .vocab_size = 512,
+              .context_length = 2048};
     case SynthPreset::kSmall:
-      return {.hidden_size = 512, .intermediate_size = 1536, .n_layer = 8, .n_head = 8,
-              .n_head_kv = 4, .vocab_size = 8000, .context_length = 2048,
+      return {.hidden_size = 512,
+              .intermediate_size = 1536,
+              .n_layer = 8,
+              .n_head = 8,
+              .n_head_kv = 4,
+              .vocab_size = 8000,
+              .context_length = 2048,
               .tie_word_embeddings = false};
     case SynthPreset::k1B:
-      return {.hidden_size = 2048, .intermediate_size = 8192, .n_layer = 16, .n_head = 32,
-              .n_head_kv = 8, .vocab_size = 32000, .context_length = 4096,
+      return {.hidden_size = 2048,
+              .intermediate_size = 8192,
+              .n_layer = 16,
+              .n_head = 32,
+              .n_head_kv = 8,
+              .vocab_size = 32000,
+              .context_length = 4096,
               .rope_theta = 500000.0};
   }
   return {};
@@ -70,8 +91,8 @@ std::vector<SynthTensor> SynthTensors(const SynthShape& s) {
   const int64_t head_dim = s.hidden_size / s.n_head;
   const int64_t kv_dim = head_dim * s.n_head_kv;
   std::vector<SynthTensor> tensors;
-  tensors.push_back({"model.embed_tokens.weight", {s.vocab_size, s.hidden_size},
-                     SynthTensorKind::kEmbedding});
+  tensors.push_back(
+      {"model.embed_tokens.weight", {s.vocab_size, s.hidden_size}, SynthTensorKind::kEmbedding});
   for (int64_t layer = 0; layer < s.n_layer; ++layer) {
     const std::string p = "model.layers." + std::to_string(layer) + ".";
     const auto linear = [&](const std::string& name, int64_t rows, int64_t columns) {
@@ -99,18 +120,24 @@ namespace {
 
 std::string_view TorchDtype(SynthDtype dtype) {
   switch (dtype) {
-    case SynthDtype::kF32: return "float32";
-    case SynthDtype::kF16: return "float16";
-    case SynthDtype::kBF16: return "bfloat16";
+    case SynthDtype::kF32:
+      return "float32";
+    case SynthDtype::kF16:
+      return "float16";
+    case SynthDtype::kBF16:
+      return "bfloat16";
   }
   return "?";
 }
 
 std::string_view SafetensorsDtype(SynthDtype dtype) {
   switch (dtype) {
-    case SynthDtype::kF32: return "F32";
-    case SynthDtype::kF16: return "F16";
-    case SynthDtype::kBF16: return "BF16";
+    case SynthDtype::kF32:
+      return "F32";
+    case SynthDtype::kF16:
+      return "F16";
+    case SynthDtype::kBF16:
+      return "BF16";
   }
   return "?";
 }
@@ -173,11 +200,17 @@ SentencePieceModel SynthTokenizer(int64_t vocab_size) {
       }
     }
   }
-  model.trainer_spec = {.model_type = 2, .vocab_size = static_cast<int32_t>(vocab_size),
-                        .byte_fallback = true, .unk_id = 0, .bos_id = 1, .eos_id = 2,
+  model.trainer_spec = {.model_type = 2,
+                        .vocab_size = static_cast<int32_t>(vocab_size),
+                        .byte_fallback = true,
+                        .unk_id = 0,
+                        .bos_id = 1,
+                        .eos_id = 2,
                         .pad_id = -1};
-  model.normalizer_spec = {.name = "identity", .add_dummy_prefix = true,
-                           .remove_extra_whitespaces = false, .escape_whitespaces = true};
+  model.normalizer_spec = {.name = "identity",
+                           .add_dummy_prefix = true,
+                           .remove_extra_whitespaces = false,
+                           .escape_whitespaces = true};
   return model;
 }
 
@@ -205,7 +238,8 @@ std::vector<Shard> PlanShards(const std::vector<SynthTensor>& tensors, SynthDtyp
   uint64_t current_bytes = 0;
   for (size_t i = 0; i < tensors.size(); ++i) {
     const uint64_t bytes = TensorBytes(tensors[i], dtype);
-    if (shards.empty() || (!shards.back().tensors.empty() && current_bytes + bytes > max_shard_bytes)) {
+    if (shards.empty() ||
+        (!shards.back().tensors.empty() && current_bytes + bytes > max_shard_bytes)) {
       shards.emplace_back();
       current_bytes = 0;
     }
@@ -249,7 +283,8 @@ Status WriteTensor(const SynthShape& shape, const SynthTensor& tensor, const Syn
                    SafetensorsWriter& writer) {
   const int64_t row_length = tensor.row_length();
   const int64_t n_rows = tensor.n_rows();
-  const int64_t rows_per_chunk = std::max<int64_t>(1, kChunkElements / std::max<int64_t>(1, row_length));
+  const int64_t rows_per_chunk =
+      std::max<int64_t>(1, kChunkElements / std::max<int64_t>(1, row_length));
   const size_t element_bytes = SafetensorsDtypeSize(SafetensorsDtype(options.dtype));
   std::vector<float> values;
   std::vector<uint8_t> bytes;
@@ -275,15 +310,17 @@ Status WriteShard(const std::filesystem::path& dir, const Shard& shard, const Sy
                   SynthProgress& progress) {
   std::vector<SafetensorsTensorSpec> specs;
   for (size_t i : shard.tensors) {
-    specs.push_back({tensors[i].name, std::string(SafetensorsDtype(options.dtype)), tensors[i].shape});
+    specs.push_back(
+        {tensors[i].name, std::string(SafetensorsDtype(options.dtype)), tensors[i].shape});
   }
   const std::vector<std::pair<std::string, std::string>> metadata = {
       {"format", "pt"},
       {"qtk.synth.preset", std::string(SynthPresetName(options.preset))},
       {"qtk.synth.seed", std::to_string(options.seed)},
   };
-  QTK_ASSIGN_OR_RETURN(std::unique_ptr<OutputFile> file,
-                       OutputFile::Create((dir / shard.file).string(), {.overwrite = options.overwrite}));
+  QTK_ASSIGN_OR_RETURN(
+      std::unique_ptr<OutputFile> file,
+      OutputFile::Create((dir / shard.file).string(), {.overwrite = options.overwrite}));
   QTK_ASSIGN_OR_RETURN(SafetensorsWriter writer, SafetensorsWriter::Start(*file, specs, metadata));
   for (size_t i : shard.tensors) {
     QTK_RETURN_IF_ERROR(WriteTensor(shape, tensors[i], options, writer));
@@ -373,8 +410,8 @@ Result<SynthResult> WriteSynthCheckpoint(const std::string& out_dir, const Synth
   QTK_RETURN_IF_ERROR(WriteSmallFile(dir / "tokenizer.model",
                                      SerializeSentencePieceModel(SynthTokenizer(shape.vocab_size)),
                                      options.overwrite));
-  QTK_RETURN_IF_ERROR(WriteSmallFile(dir / "config.json",
-                                     AsBytes(SynthConfigJson(shape, options.dtype)), options.overwrite));
+  QTK_RETURN_IF_ERROR(WriteSmallFile(
+      dir / "config.json", AsBytes(SynthConfigJson(shape, options.dtype)), options.overwrite));
   for (const std::string& name : names) result.files.push_back((dir / name).string());
   return result;
 }

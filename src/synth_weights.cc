@@ -114,8 +114,10 @@ bool ReadsResidualStream(const SynthTensor& tensor) {
 
 float BaseScale(const SynthTensor& tensor) {
   switch (tensor.kind) {
-    case SynthTensorKind::kEmbedding: return 0.02f;
-    case SynthTensorKind::kNorm: return 0.05f;
+    case SynthTensorKind::kEmbedding:
+      return 0.02f;
+    case SynthTensorKind::kNorm:
+      return 0.05f;
     case SynthTensorKind::kOutput:
     case SynthTensorKind::kLinear:
       return 0.5f / std::sqrt(static_cast<float>(tensor.row_length()));
@@ -135,9 +137,8 @@ float EdgeRowFactor(const SynthTensor& tensor, int64_t row) {
 void GenerateSynthRows(const SynthShape& shape, const SynthTensor& tensor, uint64_t seed,
                        int64_t row_begin, int64_t row_end, std::span<float> out) {
   const int64_t row_length = tensor.row_length();
-  const std::vector<float> columns = ReadsResidualStream(tensor)
-                                         ? HiddenOutlierFactors(shape, seed)
-                                         : OwnOutlierFactors(tensor, seed);
+  const std::vector<float> columns = ReadsResidualStream(tensor) ? HiddenOutlierFactors(shape, seed)
+                                                                 : OwnOutlierFactors(tensor, seed);
   const bool use_columns = static_cast<int64_t>(columns.size()) == row_length;
   const float base = BaseScale(tensor);
   const uint64_t tensor_seed = Mix(seed, Fnv1a(tensor.name));

@@ -66,7 +66,8 @@ TEST_CASE("config.json errors", "[architecture]") {
   CHECK(unsupported.message() ==
         "m/config.json: architecture 'Qwen2ForCausalLM' is not supported (qtk converts "
         "LlamaForCausalLM, MistralForCausalLM)");
-  CHECK(error("{}").message() == "m/config.json: no \"architectures\" entry, cannot tell the model");
+  CHECK(error("{}").message() ==
+        "m/config.json: no \"architectures\" entry, cannot tell the model");
   CHECK(error(R"({"architectures": "LlamaForCausalLM"})").message() ==
         "m/config.json: architectures: expected a list of strings, got a string "
         "\"LlamaForCausalLM\"");
@@ -74,8 +75,9 @@ TEST_CASE("config.json errors", "[architecture]") {
         "m/config.json: none of n_layers, num_hidden_layers, n_layer, num_layers is set");
   CHECK(error(R"({"architectures": ["LlamaForCausalLM"], "num_hidden_layers": 2,
                   "num_attention_heads": 2.5})")
-            .message() == "m/config.json: num_attention_heads: expected a positive integer, got a "
-                           "number 2.5");
+            .message() ==
+        "m/config.json: num_attention_heads: expected a positive integer, got a "
+        "number 2.5");
   CHECK(error("[1]").message() == "m/config.json: top level is an array, expected an object");
 }
 
@@ -128,13 +130,13 @@ TEST_CASE("the tensor plan: order, names, skips, transforms and types", "[archit
   std::vector<std::string> names;
   for (const PlannedTensor& t : plan->tensors) names.push_back(t.gguf_name);
   CHECK(names == std::vector<std::string>{
-                     "output.weight", "token_embd.weight", "blk.0.attn_norm.weight",
+                     "output.weight",         "token_embd.weight",     "blk.0.attn_norm.weight",
                      "blk.0.ffn_down.weight", "blk.0.ffn_gate.weight", "blk.0.ffn_up.weight",
-                     "blk.0.ffn_norm.weight", "blk.0.attn_k.weight", "blk.0.attn_output.weight",
-                     "blk.0.attn_q.weight", "blk.0.attn_v.weight", "blk.1.attn_norm.weight",
+                     "blk.0.ffn_norm.weight", "blk.0.attn_k.weight",   "blk.0.attn_output.weight",
+                     "blk.0.attn_q.weight",   "blk.0.attn_v.weight",   "blk.1.attn_norm.weight",
                      "blk.1.ffn_down.weight", "blk.1.ffn_gate.weight", "blk.1.ffn_up.weight",
-                     "blk.1.ffn_norm.weight", "blk.1.attn_k.weight", "blk.1.attn_output.weight",
-                     "blk.1.attn_q.weight", "blk.1.attn_v.weight", "output_norm.weight"});
+                     "blk.1.ffn_norm.weight", "blk.1.attn_k.weight",   "blk.1.attn_output.weight",
+                     "blk.1.attn_q.weight",   "blk.1.attn_v.weight",   "output_norm.weight"});
   const PlannedTensor& q = plan->tensors[9];
   CHECK(q.transform == TensorTransform::kPermuteRopeQ);
   CHECK(q.permute_heads == 4);
@@ -147,8 +149,10 @@ TEST_CASE("the tensor plan: order, names, skips, transforms and types", "[archit
   CHECK(plan->tensors[3].type == GgmlType::kF16);   // ffn_down: 100-wide rows do not fit Q8_0
   CHECK(plan->tensors[3].fell_back);
   REQUIRE(plan->warnings.size() == 2);
-  CHECK(plan->warnings[0] == "Can't quantize tensor with shape (64, 100) to Q8_0, falling back to F16");
-  CHECK(plan->total_parameters == 6 * 64 * 2 + 64 + 2 * (64 * 64 * 2 + 32 * 64 * 2 + 100 * 64 * 3 + 128));
+  CHECK(plan->warnings[0] ==
+        "Can't quantize tensor with shape (64, 100) to Q8_0, falling back to F16");
+  CHECK(plan->total_parameters ==
+        6 * 64 * 2 + 64 + 2 * (64 * 64 * 2 + 32 * 64 * 2 + 100 * 64 * 3 + 128));
 }
 
 TEST_CASE("biases stay F32 and are permuted like their weights", "[architecture]") {
@@ -173,8 +177,8 @@ TEST_CASE("tensor plan errors", "[architecture]") {
   CHECK(error({{"model.layers.2.mlp.up_proj.weight", {100, 64}, "a"}}) ==
         "config.json: cannot map tensor 'model.layers.2.mlp.up_proj.weight' to a GGUF name for "
         "LlamaForCausalLM");
-  CHECK(error({{"model.layers.01.mlp.up_proj.weight", {100, 64}, "a"}}).starts_with(
-      "config.json: cannot map tensor"));
+  CHECK(error({{"model.layers.01.mlp.up_proj.weight", {100, 64}, "a"}})
+            .starts_with("config.json: cannot map tensor"));
   CHECK(error({{"vision.patch.weight", {4}, "a"}}).starts_with("config.json: cannot map tensor"));
   CHECK(error({{"model.norm.weight", {64}, "b"}, {"model.norm.weight", {64}, "a"}}) ==
         "tensor 'model.norm.weight' is in both a and b");
@@ -189,19 +193,20 @@ TEST_CASE("tensor plan errors", "[architecture]") {
 
 TEST_CASE("metadata keys, order and types from config.json", "[architecture]") {
   const HfModelConfig config = Config();
-  Result<ModelMetadata> metadata = BuildModelMetadata(
-      config, {.model_dir_name = "tiny-llama", .out_type = ConvertOutType::kBF16, .total_parameters = 123456},
-      {});
+  Result<ModelMetadata> metadata = BuildModelMetadata(config,
+                                                      {.model_dir_name = "tiny-llama",
+                                                       .out_type = ConvertOutType::kBF16,
+                                                       .total_parameters = 123456},
+                                                      {});
   REQUIRE(metadata.ok());
   CHECK(Keys(metadata->metadata) ==
         std::vector<std::string>{"general.architecture", "general.type", "general.name",
-                                 "general.size_label", "llama.block_count",
-                                 "llama.context_length", "llama.embedding_length",
-                                 "llama.feed_forward_length", "llama.attention.head_count",
-                                 "llama.attention.head_count_kv", "llama.rope.freq_base",
-                                 "llama.attention.layer_norm_rms_epsilon", "general.file_type",
-                                 "llama.vocab_size", "llama.rope.dimension_count",
-                                 "general.quantization_version"});
+                                 "general.size_label", "llama.block_count", "llama.context_length",
+                                 "llama.embedding_length", "llama.feed_forward_length",
+                                 "llama.attention.head_count", "llama.attention.head_count_kv",
+                                 "llama.rope.freq_base", "llama.attention.layer_norm_rms_epsilon",
+                                 "general.file_type", "llama.vocab_size",
+                                 "llama.rope.dimension_count", "general.quantization_version"});
   const auto& m = metadata->metadata;
   CHECK(*ValueOf(m, "general.name").AsString() == "Tiny Llama");
   CHECK(*ValueOf(m, "general.size_label").AsString() == "123K");
@@ -219,19 +224,30 @@ TEST_CASE("head_dim, rope scaling, is_causal and _name_or_path", "[architecture]
     "rope_scaling": {"type": "linear", "factor": 4}
   })");
   Result<ModelMetadata> metadata = BuildModelMetadata(
-      config, {.model_dir_name = "x", .out_type = ConvertOutType::kF32, .total_parameters = 6738415616},
+      config,
+      {.model_dir_name = "x", .out_type = ConvertOutType::kF32, .total_parameters = 6738415616},
       {});
   REQUIRE(metadata.ok());
-  CHECK(Keys(metadata->metadata) ==
-        std::vector<std::string>{"general.architecture", "general.type", "general.name",
-                                 "general.organization", "general.finetune", "general.basename",
-                                 "general.size_label", "llama.block_count",
-                                 "llama.embedding_length", "llama.attention.head_count",
-                                 "llama.attention.causal", "llama.rope.scaling.type",
-                                 "llama.rope.scaling.factor", "llama.rope.freq_base",
-                                 "llama.attention.key_length", "llama.attention.value_length",
-                                 "general.file_type", "llama.vocab_size",
-                                 "llama.rope.dimension_count", "general.quantization_version"});
+  CHECK(Keys(metadata->metadata) == std::vector<std::string>{"general.architecture",
+                                                             "general.type",
+                                                             "general.name",
+                                                             "general.organization",
+                                                             "general.finetune",
+                                                             "general.basename",
+                                                             "general.size_label",
+                                                             "llama.block_count",
+                                                             "llama.embedding_length",
+                                                             "llama.attention.head_count",
+                                                             "llama.attention.causal",
+                                                             "llama.rope.scaling.type",
+                                                             "llama.rope.scaling.factor",
+                                                             "llama.rope.freq_base",
+                                                             "llama.attention.key_length",
+                                                             "llama.attention.value_length",
+                                                             "general.file_type",
+                                                             "llama.vocab_size",
+                                                             "llama.rope.dimension_count",
+                                                             "general.quantization_version"});
   const auto& m = metadata->metadata;
   CHECK(*ValueOf(m, "general.name").AsString() == "Llama 2 7b Hf");
   CHECK(*ValueOf(m, "general.organization").AsString() == "Meta Llama");
@@ -279,8 +295,10 @@ TEST_CASE("wrongly typed or missing hparams", "[architecture]") {
 
 SentencePieceModel TinyTokenizer() {
   SentencePieceModel model;
-  model.pieces = {{"<unk>", 0, PieceType::kUnknown}, {"<s>", 0, PieceType::kControl},
-                  {"</s>", 0, PieceType::kControl}, {"a", -1, PieceType::kNormal}};
+  model.pieces = {{"<unk>", 0, PieceType::kUnknown},
+                  {"<s>", 0, PieceType::kControl},
+                  {"</s>", 0, PieceType::kControl},
+                  {"a", -1, PieceType::kNormal}};
   return model;
 }
 
@@ -330,7 +348,8 @@ TEST_CASE("model ids are split as gguf-py's Metadata does", "[architecture][nami
     CHECK(IdToTitle("stories260K-bf16-sharded") == "stories260K Bf16 Sharded");
   }
   SECTION("size, finetune and version") {
-    const ModelIdComponents c = GetModelIdComponents("mistralai/Mistral-7B-Instruct-v0.2", 7241732096);
+    const ModelIdComponents c =
+        GetModelIdComponents("mistralai/Mistral-7B-Instruct-v0.2", 7241732096);
     CHECK(c.organization == "mistralai");
     CHECK(c.basename == "Mistral");
     CHECK(c.size_label == "7B");

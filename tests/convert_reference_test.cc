@@ -40,7 +40,8 @@ Checkpoint ReadCheckpoint(const fs::path& dir) {
     const std::span<const uint8_t> bytes = (*source)->bytes();
     uint64_t header_bytes = 0;
     std::memcpy(&header_bytes, bytes.data(), 8);
-    const auto header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<int64_t>(header_bytes));
+    const auto header = nlohmann::json::parse(
+        bytes.begin() + 8, bytes.begin() + 8 + static_cast<int64_t>(header_bytes));
     for (const auto& [name, info] : header.items()) {
       if (name == "__metadata__") continue;
       SourceTensor tensor;
@@ -77,8 +78,8 @@ std::vector<uint8_t> ExpectedBytes(const PlannedTensor& planned, const SourceTen
   if (planned.transform != TensorTransform::kNone) {
     std::vector<float> permuted(values.size());
     const int64_t n_rows = source.shape[0];
-    REQUIRE(PermuteRopeRows(values, permuted, n_rows,
-                            static_cast<int64_t>(values.size()) / n_rows, planned.permute_heads)
+    REQUIRE(PermuteRopeRows(values, permuted, n_rows, static_cast<int64_t>(values.size()) / n_rows,
+                            planned.permute_heads)
                 .ok());
     values = std::move(permuted);
   }
@@ -108,8 +109,8 @@ struct Converted {
 
 Converted Convert(const fs::path& dir, const Checkpoint& checkpoint, ConvertOutType type,
                   const std::string& dir_name) {
-  Result<HfModelConfig> config =
-      ParseHfModelConfig(testing::ReadFileText(dir / "config.json"), (dir / "config.json").string());
+  Result<HfModelConfig> config = ParseHfModelConfig(testing::ReadFileText(dir / "config.json"),
+                                                    (dir / "config.json").string());
   REQUIRE(config.ok());
   Result<TensorPlan> plan = PlanTensors(*config, checkpoint.tensors, type);
   REQUIRE(plan.ok());
@@ -118,7 +119,8 @@ Converted Convert(const fs::path& dir, const Checkpoint& checkpoint, ConvertOutT
   Result<ModelMetadata> vocab = BuildTokenizerMetadata(*config, *tokenizer, {});
   REQUIRE(vocab.ok());
   Result<ModelMetadata> metadata = BuildModelMetadata(
-      *config, {.model_dir_name = dir_name, .out_type = type, .total_parameters = plan->total_parameters},
+      *config,
+      {.model_dir_name = dir_name, .out_type = type, .total_parameters = plan->total_parameters},
       std::move(vocab->metadata));
   REQUIRE(metadata.ok());
   CHECK(metadata->warnings.empty());
@@ -147,9 +149,9 @@ TEST_CASE("metadata and tensor plan equal convert_hf_to_gguf.py's output", "[con
       INFO(model << " --outtype " << type_name);
       const ConvertOutType type = *ParseConvertOutType(type_name);
       const Converted converted = Convert(dir, checkpoint, type, model);
-      Result<GgufFile> reference = ReadGgufFile(
-          (testdata / "reference" / "llama.cpp" / model / (model + "-convert-" + type_name + ".gguf"))
-              .string());
+      Result<GgufFile> reference = ReadGgufFile((testdata / "reference" / "llama.cpp" / model /
+                                                 (model + "-convert-" + type_name + ".gguf"))
+                                                    .string());
       REQUIRE(reference.ok());
       CheckMetadata(converted.metadata, *reference);
       const std::vector<PlannedTensor>& planned = converted.plan.tensors;
@@ -189,9 +191,10 @@ TEST_CASE("the sharded BF16 stories260K converts to the same tensors", "[convert
     const ConvertOutType type = *ParseConvertOutType(type_name);
     // Named after the single-file model so that general.name matches its reference.
     const Converted converted = Convert(dir, checkpoint, type, "stories260K");
-    Result<GgufFile> reference = ReadGgufFile((testdata / "reference" / "llama.cpp" / "stories260K" /
-                                               ("stories260K-convert-" + type_name + ".gguf"))
-                                                  .string());
+    Result<GgufFile> reference =
+        ReadGgufFile((testdata / "reference" / "llama.cpp" / "stories260K" /
+                      ("stories260K-convert-" + type_name + ".gguf"))
+                         .string());
     REQUIRE(reference.ok());
     CheckMetadata(converted.metadata, *reference);
     REQUIRE(converted.plan.tensors.size() == reference->tensors().size());
@@ -203,7 +206,8 @@ TEST_CASE("the sharded BF16 stories260K converts to the same tensors", "[convert
       CHECK(planned.shape == info->shape);
       // BF16 weights of an F32 model: the reference holds the F32 originals, so compare
       // through BF16 (exact for bf16, a rounding of the reference for f32).
-      const std::vector<uint8_t> expected = ExpectedBytes(planned, checkpoint.data.at(planned.hf_name));
+      const std::vector<uint8_t> expected =
+          ExpectedBytes(planned, checkpoint.data.at(planned.hf_name));
       const std::span<const uint8_t> actual = reference->TensorData(*info);
       if (type == ConvertOutType::kBF16 || planned.type == GgmlType::kF32) {
         REQUIRE(expected.size() == actual.size());

@@ -71,9 +71,8 @@ TEST_CASE("invalid tensor lists are refused", "[safetensors_writer]") {
 }
 
 TEST_CASE("the index lists every tensor, keys sorted", "[safetensors_writer]") {
-  const std::string index =
-      SafetensorsIndexJson(40, {{"b", "model-00002-of-00002.safetensors"},
-                                {"a", "model-00001-of-00002.safetensors"}});
+  const std::string index = SafetensorsIndexJson(
+      40, {{"b", "model-00002-of-00002.safetensors"}, {"a", "model-00001-of-00002.safetensors"}});
   CHECK(index ==
         "{\n"
         "  \"metadata\": {\n"

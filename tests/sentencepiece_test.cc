@@ -170,9 +170,8 @@ TEST_CASE("SentencePiece loader rules are enforced", "[sentencepiece]") {
   SECTION("BYTE piece without byte_fallback") {
     WireWriter proto = SmallModel();
     proto.Message(1, Piece("<0x41>", PieceType::kByte));
-    CHECK_THAT(ErrorOf(proto.bytes()),
-               Catch::EndsWith("pieces[5]: BYTE piece '<0x41>' although "
-                               "trainer_spec.byte_fallback is false"));
+    CHECK_THAT(ErrorOf(proto.bytes()), Catch::EndsWith("pieces[5]: BYTE piece '<0x41>' although "
+                                                       "trainer_spec.byte_fallback is false"));
   }
   SECTION("malformed BYTE piece and missing bytes") {
     WireWriter trainer;
@@ -193,7 +192,8 @@ TEST_CASE("vocabulary padding, truncation and piece types", "[sentencepiece]") {
   Result<SentencePieceModel> model = ParseSentencePieceModel(SmallModel().bytes(), kPath);
   REQUIRE(model.ok());
   SECTION("config vocab_size larger than the model pads with [PAD<id>]") {
-    Result<VocabResult> result = BuildSentencePieceVocab(*model, {.config_json = R"({"vocab_size": 7})"});
+    Result<VocabResult> result =
+        BuildSentencePieceVocab(*model, {.config_json = R"({"vocab_size": 7})"});
     REQUIRE(result.ok());
     const LlamaVocab& v = result->vocab;
     REQUIRE(v.tokens.size() == 7);
@@ -206,7 +206,8 @@ TEST_CASE("vocabulary padding, truncation and piece types", "[sentencepiece]") {
     CHECK(v.token_types[1] == 3);
   }
   SECTION("config vocab_size smaller than the model drops pieces with a warning") {
-    Result<VocabResult> result = BuildSentencePieceVocab(*model, {.config_json = R"({"vocab_size": 4})"});
+    Result<VocabResult> result =
+        BuildSentencePieceVocab(*model, {.config_json = R"({"vocab_size": 4})"});
     REQUIRE(result.ok());
     CHECK(result->vocab.tokens.size() == 4);
     REQUIRE(result->warnings.size() == 1);
@@ -254,20 +255,20 @@ TEST_CASE("added tokens, tokenizer_config and special ids", "[sentencepiece]") {
   const std::vector<std::pair<std::string, bool>> flags = {{"bos", true}, {"eos", false}};
   CHECK(result->special.add_flags == flags);
   CHECK(result->special.chat_template == "{{ messages }}");
-  CHECK(result->warnings == std::vector<std::string>{
-                                "ignore token 20: id is out of range, max=7",
-                                "No handler for add_unk_token - skipping",
-                                "Special token type pad, id 9 out of range, must be under 8 - "
-                                "skipping"});
+  CHECK(result->warnings ==
+        std::vector<std::string>{"ignore token 20: id is out of range, max=7",
+                                 "No handler for add_unk_token - skipping",
+                                 "Special token type pad, id 9 out of range, must be under 8 - "
+                                 "skipping"});
   const std::vector<GgufKeyValue> metadata = SentencePieceVocabMetadata(*result);
   std::vector<std::string> keys;
   for (const auto& kv : metadata) keys.push_back(kv.key);
-  CHECK(keys == std::vector<std::string>{
-                    "tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.ggml.tokens",
-                    "tokenizer.ggml.scores", "tokenizer.ggml.token_type",
-                    "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
-                    "tokenizer.ggml.add_bos_token", "tokenizer.ggml.add_eos_token",
-                    "tokenizer.chat_template"});
+  CHECK(keys ==
+        std::vector<std::string>{"tokenizer.ggml.model", "tokenizer.ggml.pre",
+                                 "tokenizer.ggml.tokens", "tokenizer.ggml.scores",
+                                 "tokenizer.ggml.token_type", "tokenizer.ggml.bos_token_id",
+                                 "tokenizer.ggml.eos_token_id", "tokenizer.ggml.add_bos_token",
+                                 "tokenizer.ggml.add_eos_token", "tokenizer.chat_template"});
 }
 
 TEST_CASE("bad JSON and bad special ids are reported", "[sentencepiece]") {
@@ -280,7 +281,8 @@ TEST_CASE("bad JSON and bad special ids are reported", "[sentencepiece]") {
       BuildSentencePieceVocab(*model, {.config_json = R"({"bos_token_id": -1})"});
   REQUIRE_FALSE(negative.ok());
   CHECK(negative.status().message() == "config.json: bos_token_id is -1, must be >= 0");
-  Result<VocabResult> size = BuildSentencePieceVocab(*model, {.config_json = R"({"vocab_size": "x"})"});
+  Result<VocabResult> size =
+      BuildSentencePieceVocab(*model, {.config_json = R"({"vocab_size": "x"})"});
   REQUIRE_FALSE(size.ok());
   CHECK(size.status().message() ==
         "config.json: vocab_size: expected a non-negative integer, got a string \"x\"");
@@ -313,10 +315,10 @@ TEST_CASE("tokenizer metadata equals llama.cpp's convert output", "[sentencepiec
 
     const std::string reference_model = name == "synth-a" ? "synth-a" : "stories260K";
     for (std::string type : {"f32", "bf16"}) {
-      Result<GgufFile> reference = ReadGgufFile(
-          (testdata / "reference" / "llama.cpp" / reference_model /
-           (reference_model + "-convert-" + type + ".gguf"))
-              .string());
+      Result<GgufFile> reference =
+          ReadGgufFile((testdata / "reference" / "llama.cpp" / reference_model /
+                        (reference_model + "-convert-" + type + ".gguf"))
+                           .string());
       REQUIRE(reference.ok());
       const std::vector<GgufKeyValue> theirs = TokenizerKeys(*reference);
       REQUIRE(ours.size() == theirs.size());
@@ -329,7 +331,8 @@ TEST_CASE("tokenizer metadata equals llama.cpp's convert output", "[sentencepiec
   }
 }
 
-TEST_CASE("tokens, scores and types equal the published stories260K.gguf", "[sentencepiece][testdata]") {
+TEST_CASE("tokens, scores and types equal the published stories260K.gguf",
+          "[sentencepiece][testdata]") {
   QTK_REQUIRE_TESTDATA(testdata);
   Result<SentencePieceModel> model =
       ReadSentencePieceModel((testdata / "models" / "stories260K" / "tokenizer.model").string());
@@ -339,11 +342,13 @@ TEST_CASE("tokens, scores and types equal the published stories260K.gguf", "[sen
   Result<GgufFile> published = ReadGgufFile((testdata / "gguf" / "stories260K.gguf").string());
   REQUIRE(published.ok());
   const std::vector<GgufKeyValue> ours = SentencePieceVocabMetadata(*vocab);
-  for (std::string key : {"tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type"}) {
+  for (std::string key :
+       {"tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type"}) {
     INFO(key);
     const GgufValue* theirs = published->FindValue(key);
     REQUIRE(theirs != nullptr);
-    auto it = std::find_if(ours.begin(), ours.end(), [&](const GgufKeyValue& kv) { return kv.key == key; });
+    auto it = std::find_if(ours.begin(), ours.end(),
+                           [&](const GgufKeyValue& kv) { return kv.key == key; });
     REQUIRE(it != ours.end());
     CHECK(it->value == *theirs);
   }
@@ -358,8 +363,10 @@ namespace {
 TEST_CASE("truncated and corrupted models are rejected without crashing", "[sentencepiece]") {
   // leveldb's corruption_test idea: damage the bytes everywhere and require a clean answer.
   SentencePieceModel model;
-  model.pieces = {{"<unk>", 0, PieceType::kUnknown}, {"<s>", 0, PieceType::kControl},
-                  {"hello", -1, PieceType::kNormal}, {"\xE2\x96\x81w", -2, PieceType::kNormal}};
+  model.pieces = {{"<unk>", 0, PieceType::kUnknown},
+                  {"<s>", 0, PieceType::kControl},
+                  {"hello", -1, PieceType::kNormal},
+                  {"\xE2\x96\x81w", -2, PieceType::kNormal}};
   const std::vector<uint8_t> bytes = SerializeSentencePieceModel(model);
   REQUIRE(ParseSentencePieceModel(bytes, kPath).ok());
   size_t n_rejected = 0;

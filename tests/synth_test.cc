@@ -42,7 +42,8 @@ std::map<std::string, std::vector<int64_t>> CheckSafetensors(const std::vector<u
   std::memcpy(&n, bytes.data(), 8);
   REQUIRE(8 + n <= bytes.size());
   CHECK((8 + n) % 8 == 0);
-  const auto header = nlohmann::ordered_json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<int64_t>(n));
+  const auto header =
+      nlohmann::ordered_json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<int64_t>(n));
   REQUIRE(header.is_object());
   CHECK(header["__metadata__"]["format"] == "pt");
   std::map<std::string, std::vector<int64_t>> tensors;
@@ -91,7 +92,8 @@ TEST_CASE("the generator does not depend on how rows are split", "[synth]") {
   GenerateSynthRows(shape, q, 7, 0, q.n_rows(), whole);
   const int64_t split = 37 * q.row_length();
   GenerateSynthRows(shape, q, 7, 0, 37, std::span(parts).first(static_cast<size_t>(split)));
-  GenerateSynthRows(shape, q, 7, 37, q.n_rows(), std::span(parts).subspan(static_cast<size_t>(split)));
+  GenerateSynthRows(shape, q, 7, 37, q.n_rows(),
+                    std::span(parts).subspan(static_cast<size_t>(split)));
   CHECK(whole == parts);
 }
 
@@ -110,8 +112,11 @@ TEST_CASE("the files are valid safetensors, config and tokenizer", "[synth]") {
     const std::string name(SynthDtypeName(dtype));
     INFO(name);
     const SynthResult result = Write(dir / name, {.dtype = dtype});
-    const std::string st_dtype = dtype == SynthDtype::kF32 ? "F32" : dtype == SynthDtype::kF16 ? "F16" : "BF16";
-    const auto tensors = CheckSafetensors(testing::ReadFileBytes(dir / name / "model.safetensors"), st_dtype);
+    const std::string st_dtype = dtype == SynthDtype::kF32   ? "F32"
+                                 : dtype == SynthDtype::kF16 ? "F16"
+                                                             : "BF16";
+    const auto tensors =
+        CheckSafetensors(testing::ReadFileBytes(dir / name / "model.safetensors"), st_dtype);
     const SynthShape shape = PresetShape(SynthPreset::kTiny);
     CHECK(tensors.size() == SynthTensors(shape).size());
     CHECK(tensors.at("model.layers.1.self_attn.k_proj.weight") == std::vector<int64_t>{128, 256});
@@ -127,7 +132,9 @@ TEST_CASE("the files are valid safetensors, config and tokenizer", "[synth]") {
     CHECK(config["vocab_size"] == shape.vocab_size);
     CHECK(config["max_position_embeddings"] == shape.context_length);
     CHECK(config["tie_word_embeddings"] == true);
-    CHECK(config["torch_dtype"] == (dtype == SynthDtype::kF32 ? "float32" : dtype == SynthDtype::kF16 ? "float16" : "bfloat16"));
+    CHECK(config["torch_dtype"] == (dtype == SynthDtype::kF32   ? "float32"
+                                    : dtype == SynthDtype::kF16 ? "float16"
+                                                                : "bfloat16"));
 
     Result<SentencePieceModel> tokenizer =
         ReadSentencePieceModel((dir / name / "tokenizer.model").string());
@@ -135,7 +142,9 @@ TEST_CASE("the files are valid safetensors, config and tokenizer", "[synth]") {
     CHECK(tokenizer->pieces.size() == 512);
     CHECK(tokenizer->pieces[3].piece == "<0x00>");
     CHECK(tokenizer->pieces[259].piece == "\xE2\x96\x81");
-    CHECK(tokenizer->pieces[260].piece == "\xE2\x96\x81" "e");
+    CHECK(tokenizer->pieces[260].piece ==
+          "\xE2\x96\x81"
+          "e");
     CHECK(tokenizer->pieces[261].piece == "e");
     CHECK(tokenizer->pieces[261].score == -2.0f);
   }
@@ -160,8 +169,10 @@ TEST_CASE("every preset has the advertised shape", "[synth]") {
 
 TEST_CASE("large checkpoints are sharded with an index", "[synth]") {
   testing::TempDir dir;
-  const SynthResult result = Write(dir.path(), {.dtype = SynthDtype::kF32, .max_shard_bytes = 2'000'000});
-  const auto index = nlohmann::json::parse(testing::ReadFileText(dir / "model.safetensors.index.json"));
+  const SynthResult result =
+      Write(dir.path(), {.dtype = SynthDtype::kF32, .max_shard_bytes = 2'000'000});
+  const auto index =
+      nlohmann::json::parse(testing::ReadFileText(dir / "model.safetensors.index.json"));
   std::map<std::string, std::vector<int64_t>> all;
   uint64_t data_bytes = 0;
   int n_shards = 0;
@@ -193,10 +204,12 @@ TEST_CASE("large checkpoints are sharded with an index", "[synth]") {
 TEST_CASE("the synthetic checkpoint goes through the conversion rules", "[synth]") {
   testing::TempDir dir;
   Write(dir.path(), {.preset = SynthPreset::kSmall, .dtype = SynthDtype::kBF16});
-  Result<HfModelConfig> config = ParseHfModelConfig(testing::ReadFileText(dir / "config.json"), "config.json");
+  Result<HfModelConfig> config =
+      ParseHfModelConfig(testing::ReadFileText(dir / "config.json"), "config.json");
   REQUIRE(config.ok());
   std::vector<HfTensor> tensors;
-  for (const auto& [name, shape] : CheckSafetensors(testing::ReadFileBytes(dir / "model.safetensors"), "BF16")) {
+  for (const auto& [name, shape] :
+       CheckSafetensors(testing::ReadFileBytes(dir / "model.safetensors"), "BF16")) {
     tensors.push_back({name, shape, "model.safetensors"});
   }
   Result<TensorPlan> plan = PlanTensors(*config, tensors, ConvertOutType::kQ8_0);
@@ -209,10 +222,11 @@ TEST_CASE("the synthetic checkpoint goes through the conversion rules", "[synth]
   Result<ModelMetadata> vocab = BuildTokenizerMetadata(*config, *tokenizer, {});
   REQUIRE(vocab.ok());
   CHECK(vocab->warnings.empty());
-  Result<ModelMetadata> metadata = BuildModelMetadata(
-      *config, {.model_dir_name = "qtk-demo", .out_type = ConvertOutType::kQ8_0,
-                .total_parameters = plan->total_parameters},
-      std::move(vocab->metadata));
+  Result<ModelMetadata> metadata = BuildModelMetadata(*config,
+                                                      {.model_dir_name = "qtk-demo",
+                                                       .out_type = ConvertOutType::kQ8_0,
+                                                       .total_parameters = plan->total_parameters},
+                                                      std::move(vocab->metadata));
   REQUIRE(metadata.ok());
   CHECK(metadata->metadata[2].key == "general.name");
   CHECK(*metadata->metadata[2].value.AsString() == "Qtk Demo");
@@ -230,7 +244,8 @@ TEST_CASE("realistic statistics: row spread, outlier columns, edge rows", "[synt
   };
   auto row_rms = [](const std::vector<float>& v, int64_t row, int64_t length) {
     double sum = 0;
-    for (int64_t i = 0; i < length; ++i) sum += double(v[size_t(row * length + i)]) * v[size_t(row * length + i)];
+    for (int64_t i = 0; i < length; ++i)
+      sum += double(v[size_t(row * length + i)]) * v[size_t(row * length + i)];
     return std::sqrt(sum / double(length));
   };
   const SynthTensor& up = tensors[6];
@@ -248,7 +263,8 @@ TEST_CASE("realistic statistics: row spread, outlier columns, edge rows", "[synt
   std::vector<double> column_rms(static_cast<size_t>(up.row_length()));
   for (int64_t c = 0; c < up.row_length(); ++c) {
     double sum = 0;
-    for (int64_t r = 0; r < up.n_rows(); ++r) sum += double(v[size_t(r * up.row_length() + c)]) * v[size_t(r * up.row_length() + c)];
+    for (int64_t r = 0; r < up.n_rows(); ++r)
+      sum += double(v[size_t(r * up.row_length() + c)]) * v[size_t(r * up.row_length() + c)];
     column_rms[size_t(c)] = std::sqrt(sum / double(up.n_rows()));
   }
   std::vector<double> sorted = column_rms;
@@ -283,7 +299,8 @@ TEST_CASE("existing files are refused unless forced", "[synth]") {
 
 TEST_CASE("qtk synth on the command line", "[synth][cli]") {
   testing::TempDir dir;
-  const testing::CommandResult ok = testing::RunQtk({"synth", (dir / "m").string(), "--dtype", "f32", "--seed", "3"});
+  const testing::CommandResult ok =
+      testing::RunQtk({"synth", (dir / "m").string(), "--dtype", "f32", "--seed", "3"});
   CHECK(ok.exit_code == 0);
   CHECK_THAT(ok.out, Catch::Contains("preset tiny, seed 3, f32, 1705216 parameters"));
   CHECK(fs::exists(dir / "m" / "config.json"));
@@ -294,7 +311,8 @@ TEST_CASE("qtk synth on the command line", "[synth][cli]") {
   const testing::CommandResult again = testing::RunQtk({"synth", (dir / "m").string()});
   CHECK(again.exit_code == 2);
   CHECK_THAT(again.err, Catch::Contains("already exists (use --force to overwrite)"));
-  const testing::CommandResult bad_preset = testing::RunQtk({"synth", (dir / "x").string(), "--preset", "huge"});
+  const testing::CommandResult bad_preset =
+      testing::RunQtk({"synth", (dir / "x").string(), "--preset", "huge"});
   CHECK(bad_preset.exit_code == 2);
   const testing::CommandResult bad_size =
       testing::RunQtk({"synth", (dir / "x").string(), "--max-shard-size", "5XB"});

@@ -35,9 +35,14 @@ std::optional<uint64_t> ParseSize(const std::string& text) {
     return std::nullopt;
   }
   const std::string unit = text.substr(used);
-  static const std::pair<const char*, uint64_t> kUnits[] = {
-      {"", 1},          {"B", 1},          {"KB", 1000ull},        {"MB", 1000000ull},
-      {"GB", 1000000000ull}, {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}};
+  static const std::pair<const char*, uint64_t> kUnits[] = {{"", 1},
+                                                            {"B", 1},
+                                                            {"KB", 1000ull},
+                                                            {"MB", 1000000ull},
+                                                            {"GB", 1000000000ull},
+                                                            {"KiB", 1ull << 10},
+                                                            {"MiB", 1ull << 20},
+                                                            {"GiB", 1ull << 30}};
   for (const auto& [name, scale] : kUnits) {
     if (unit == name) {
       if (number > UINT64_MAX / scale) return std::nullopt;
@@ -74,8 +79,8 @@ int RunSynth(const SynthCommandOptions& command) {
   if (!result.ok()) return ReportError(result.status());
   std::printf("wrote %s: preset %s, seed %" PRIu64 ", %s, %" PRIu64 " parameters, %" PRIu64
               " bytes of weights\n",
-              command.out_dir.c_str(), command.preset.c_str(), command.seed,
-              command.dtype.c_str(), result->n_parameters, result->n_data_bytes);
+              command.out_dir.c_str(), command.preset.c_str(), command.seed, command.dtype.c_str(),
+              result->n_parameters, result->n_data_bytes);
   for (const std::string& file : result->files) std::printf("  %s\n", file.c_str());
   return kExitOk;
 }
@@ -96,8 +101,9 @@ void AddSynthCommand(CLI::App& app, CommandRunner& runner) {
   command->add_option("--dtype", options->dtype, "Weight dtype")
       ->check(CLI::IsMember({"f32", "f16", "bf16"}))
       ->capture_default_str();
-  command->add_option("--max-shard-size", options->max_shard_size,
-                      "Split the weights into shards of at most this size (5GB, 500MiB, bytes)")
+  command
+      ->add_option("--max-shard-size", options->max_shard_size,
+                   "Split the weights into shards of at most this size (5GB, 500MiB, bytes)")
       ->capture_default_str();
   command->add_option("-t,--threads", options->threads, "Threads (0: all cores)")
       ->capture_default_str();

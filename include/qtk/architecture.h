@@ -144,8 +144,8 @@ struct PlannedTensor {
   std::vector<int64_t> shape;  // GGUF order: fastest-varying first (ne[0] = row length)
   GgmlType type = GgmlType::kF32;
   TensorTransform transform = TensorTransform::kNone;
-  int64_t permute_heads = 0;   // the head count to permute with (n_head or n_head_kv)
-  bool fell_back = false;      // Q8_0 asked for, rows not a multiple of 32: F16 instead
+  int64_t permute_heads = 0;  // the head count to permute with (n_head or n_head_kv)
+  bool fell_back = false;     // Q8_0 asked for, rows not a multiple of 32: F16 instead
 };
 
 struct TensorPlan {
@@ -179,9 +179,9 @@ Status PermuteRopeRows(std::span<const float> src, std::span<float> dst, int64_t
 // --- Metadata -------------------------------------------------------------------------------
 
 struct ModelMetadataOptions {
-  std::string model_dir_name;     // the directory's name ("synth-a"): naming fallback
+  std::string model_dir_name;  // the directory's name ("synth-a"): naming fallback
   ConvertOutType out_type = ConvertOutType::kF16;  // REQUIRES: not kAuto
-  uint64_t total_parameters = 0;  // TensorPlan::total_parameters
+  uint64_t total_parameters = 0;                   // TensorPlan::total_parameters
 };
 
 struct ModelMetadata {
@@ -200,8 +200,7 @@ Result<ModelMetadata> BuildModelMetadata(const HfModelConfig& config,
 // add_prefix_space, CodeLlama's infill ids at vocab_size 32016, no BOS at vocab_size 49152).
 // `sources.config_json` is ignored: the config's own text is used.
 Result<ModelMetadata> BuildTokenizerMetadata(const HfModelConfig& config,
-                                             const SentencePieceModel& model,
-                                             VocabSources sources);
+                                             const SentencePieceModel& model, VocabSources sources);
 
 }  // namespace qtk
 

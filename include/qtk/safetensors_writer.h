@@ -42,8 +42,8 @@ struct SafetensorsTensorSpec {
 };
 
 struct SafetensorsLayout {
-  std::vector<uint8_t> header;           // the length prefix, JSON and padding
-  std::vector<uint64_t> tensor_bytes;    // per tensor, in order
+  std::vector<uint8_t> header;         // the length prefix, JSON and padding
+  std::vector<uint64_t> tensor_bytes;  // per tensor, in order
   uint64_t data_bytes = 0;
 
   uint64_t file_bytes() const { return header.size() + data_bytes; }
@@ -89,8 +89,8 @@ class SafetensorsWriter {
 
 // model.safetensors.index.json text as transformers writes it (indent 2, keys sorted,
 // trailing newline). `weight_map` pairs are (tensor name, file name).
-std::string SafetensorsIndexJson(uint64_t total_size,
-                                 const std::vector<std::pair<std::string, std::string>>& weight_map);
+std::string SafetensorsIndexJson(
+    uint64_t total_size, const std::vector<std::pair<std::string, std::string>>& weight_map);
 
 }  // namespace qtk
 

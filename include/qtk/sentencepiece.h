@@ -127,7 +127,7 @@ struct VocabSources {
 // cls, mask, in that order; ids >= n_vocab skipped with a warning, negative ids rejected),
 // add_<type>_token flags and chat_template from tokenizer_config.json.
 struct SpecialTokens {
-  std::vector<std::pair<std::string, uint32_t>> ids;  // ("bos", 1), in writing order
+  std::vector<std::pair<std::string, uint32_t>> ids;    // ("bos", 1), in writing order
   std::vector<std::pair<std::string, bool>> add_flags;  // ("bos", true), in writing order
   std::optional<std::string> chat_template;
 };

@@ -100,19 +100,19 @@ struct SynthProgress {
 };
 
 struct SynthOptions {
-  SynthPreset preset = SynthPreset::kTiny;          // default: tiny
-  uint64_t seed = 0;                                // default: 0
-  SynthDtype dtype = SynthDtype::kBF16;             // default: bf16, as most checkpoints
-  uint64_t max_shard_bytes = 5'000'000'000;         // default: "5GB", transformers' default
-  int n_threads = 0;                                // default: all hardware threads
-  bool overwrite = false;                           // default: refuse existing files
+  SynthPreset preset = SynthPreset::kTiny;   // default: tiny
+  uint64_t seed = 0;                         // default: 0
+  SynthDtype dtype = SynthDtype::kBF16;      // default: bf16, as most checkpoints
+  uint64_t max_shard_bytes = 5'000'000'000;  // default: "5GB", transformers' default
+  int n_threads = 0;                         // default: all hardware threads
+  bool overwrite = false;                    // default: refuse existing files
   std::function<void(const SynthProgress&)> progress = nullptr;  // optional, after each tensor
 };
 
 struct SynthResult {
   std::vector<std::string> files;  // written, in order (paths)
   uint64_t n_parameters = 0;
-  uint64_t n_data_bytes = 0;       // tensor bytes over all shards
+  uint64_t n_data_bytes = 0;  // tensor bytes over all shards
 };
 
 // Writes the checkpoint into `out_dir` (created if missing). Every file goes through a
