@@ -27,6 +27,7 @@ int Main(int argc, char** argv) {
   CommandRunner runner;
   AddInspectCommand(app, runner);
   AddQuantizeCommand(app, runner);
+  AddSynthCommand(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
