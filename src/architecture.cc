@@ -177,8 +177,8 @@ std::string PythonShape(const std::vector<int64_t>& shape) {
 
 // The type prepare_tensors gives a tensor for the outtype.
 GgmlType TypeFor(const ArchitectureSpec& spec, const HfTensor& tensor, const std::string& gguf_name,
-                 std::optional<int64_t> bid, ConvertOutType out_type, PlannedTensor& planned,
-                 TensorPlan& plan) {
+                 std::optional<int64_t> bid, ConvertOutType out_type, ConvertedTensor& planned,
+                 ConversionPlan& plan) {
   if (tensor.shape.size() <= 1 || ForcedF32(spec, gguf_name, bid)) return GgmlType::kF32;
   switch (out_type) {
     case ConvertOutType::kF32:
@@ -215,11 +215,11 @@ Status CheckShape(const HfTensor& tensor) {
   return Status::Ok();
 }
 
-Result<PlannedTensor> PlanOne(const HfModelConfig& config, const HfTensor& tensor,
-                              ConvertOutType out_type, TensorPlan& plan) {
+Result<ConvertedTensor> PlanOne(const HfModelConfig& config, const HfTensor& tensor,
+                              ConvertOutType out_type, ConversionPlan& plan) {
   const ArchitectureSpec& spec = *config.architecture;
   QTK_RETURN_IF_ERROR(CheckShape(tensor));
-  PlannedTensor planned;
+  ConvertedTensor planned;
   planned.hf_name = tensor.name;
   std::optional<std::string> gguf_name = MapTensorName(spec, tensor.name, config.n_layer);
   if (!gguf_name) {
@@ -247,7 +247,7 @@ Result<PlannedTensor> PlanOne(const HfModelConfig& config, const HfTensor& tenso
 
 }  // namespace
 
-Result<TensorPlan> PlanTensors(const HfModelConfig& config, std::vector<HfTensor> tensors,
+Result<ConversionPlan> PlanTensors(const HfModelConfig& config, std::vector<HfTensor> tensors,
                                ConvertOutType out_type) {
   if (out_type == ConvertOutType::kAuto) {
     return Status::InvalidArgument("outtype auto must be resolved before planning tensors");
@@ -257,7 +257,7 @@ Result<TensorPlan> PlanTensors(const HfModelConfig& config, std::vector<HfTensor
     return std::tie(a.file, a.name) < std::tie(b.file, b.name);
   });
   std::unordered_map<std::string_view, const HfTensor*> seen;
-  TensorPlan plan;
+  ConversionPlan plan;
   for (const HfTensor& tensor : tensors) {
     auto [it, inserted] = seen.emplace(tensor.name, &tensor);
     if (!inserted) {
@@ -265,7 +265,7 @@ Result<TensorPlan> PlanTensors(const HfModelConfig& config, std::vector<HfTensor
                                      it->second->file + " and " + tensor.file);
     }
     if (IsSkipped(*config.architecture, tensor.name)) continue;
-    QTK_ASSIGN_OR_RETURN(PlannedTensor planned, PlanOne(config, tensor, out_type, plan));
+    QTK_ASSIGN_OR_RETURN(ConvertedTensor planned, PlanOne(config, tensor, out_type, plan));
     uint64_t n_elements = 1;
     for (int64_t dim : planned.shape) n_elements *= static_cast<uint64_t>(dim);
     plan.total_parameters += n_elements;

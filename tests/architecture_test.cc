@@ -125,10 +125,10 @@ std::vector<HfTensor> LlamaTensors(bool with_lm_head) {
 
 TEST_CASE("the tensor plan: order, names, skips, transforms and types", "[architecture]") {
   const HfModelConfig config = Config();
-  Result<TensorPlan> plan = PlanTensors(config, LlamaTensors(true), ConvertOutType::kQ8_0);
+  Result<ConversionPlan> plan = PlanTensors(config, LlamaTensors(true), ConvertOutType::kQ8_0);
   REQUIRE(plan.ok());
   std::vector<std::string> names;
-  for (const PlannedTensor& t : plan->tensors) names.push_back(t.gguf_name);
+  for (const ConvertedTensor& t : plan->tensors) names.push_back(t.gguf_name);
   CHECK(names == std::vector<std::string>{
                      "output.weight",         "token_embd.weight",     "blk.0.attn_norm.weight",
                      "blk.0.ffn_down.weight", "blk.0.ffn_gate.weight", "blk.0.ffn_up.weight",
@@ -137,10 +137,10 @@ TEST_CASE("the tensor plan: order, names, skips, transforms and types", "[archit
                      "blk.1.ffn_down.weight", "blk.1.ffn_gate.weight", "blk.1.ffn_up.weight",
                      "blk.1.ffn_norm.weight", "blk.1.attn_k.weight",   "blk.1.attn_output.weight",
                      "blk.1.attn_q.weight",   "blk.1.attn_v.weight",   "output_norm.weight"});
-  const PlannedTensor& q = plan->tensors[9];
+  const ConvertedTensor& q = plan->tensors[9];
   CHECK(q.transform == TensorTransform::kPermuteRopeQ);
   CHECK(q.permute_heads == 4);
-  const PlannedTensor& k = plan->tensors[7];
+  const ConvertedTensor& k = plan->tensors[7];
   CHECK(k.transform == TensorTransform::kPermuteRopeK);
   CHECK(k.permute_heads == 2);
   CHECK(k.shape == std::vector<int64_t>{64, 32});
@@ -159,7 +159,7 @@ TEST_CASE("biases stay F32 and are permuted like their weights", "[architecture]
   const HfModelConfig config = Config();
   std::vector<HfTensor> tensors = {{"model.layers.0.self_attn.q_proj.bias", {64}, "a"},
                                    {"model.layers.0.self_attn.o_proj.bias", {64}, "a"}};
-  Result<TensorPlan> plan = PlanTensors(config, tensors, ConvertOutType::kF16);
+  Result<ConversionPlan> plan = PlanTensors(config, tensors, ConvertOutType::kF16);
   REQUIRE(plan.ok());
   CHECK(plan->tensors[0].gguf_name == "blk.0.attn_output.bias");
   CHECK(plan->tensors[1].gguf_name == "blk.0.attn_q.bias");
@@ -170,7 +170,7 @@ TEST_CASE("biases stay F32 and are permuted like their weights", "[architecture]
 TEST_CASE("tensor plan errors", "[architecture]") {
   const HfModelConfig config = Config();
   auto error = [&config](std::vector<HfTensor> tensors) {
-    Result<TensorPlan> plan = PlanTensors(config, std::move(tensors), ConvertOutType::kF16);
+    Result<ConversionPlan> plan = PlanTensors(config, std::move(tensors), ConvertOutType::kF16);
     REQUIRE_FALSE(plan.ok());
     return plan.status().message();
   };

@@ -73,7 +73,7 @@ std::vector<float> ToF32(const SourceTensor& tensor) {
 }
 
 // The bytes convert_hf_to_gguf.py writes for `planned` (F32, F16 or BF16).
-std::vector<uint8_t> ExpectedBytes(const PlannedTensor& planned, const SourceTensor& source) {
+std::vector<uint8_t> ExpectedBytes(const ConvertedTensor& planned, const SourceTensor& source) {
   std::vector<float> values = ToF32(source);
   if (planned.transform != TensorTransform::kNone) {
     std::vector<float> permuted(values.size());
@@ -103,7 +103,7 @@ std::vector<uint8_t> ExpectedBytes(const PlannedTensor& planned, const SourceTen
 
 struct Converted {
   HfModelConfig config;
-  TensorPlan plan;
+  ConversionPlan plan;
   std::vector<GgufKeyValue> metadata;
 };
 
@@ -112,7 +112,7 @@ Converted Convert(const fs::path& dir, const Checkpoint& checkpoint, ConvertOutT
   Result<HfModelConfig> config = ParseHfModelConfig(testing::ReadFileText(dir / "config.json"),
                                                     (dir / "config.json").string());
   REQUIRE(config.ok());
-  Result<TensorPlan> plan = PlanTensors(*config, checkpoint.tensors, type);
+  Result<ConversionPlan> plan = PlanTensors(*config, checkpoint.tensors, type);
   REQUIRE(plan.ok());
   Result<SentencePieceModel> tokenizer = ReadSentencePieceModel((dir / "tokenizer.model").string());
   REQUIRE(tokenizer.ok());
@@ -154,7 +154,7 @@ TEST_CASE("metadata and tensor plan equal convert_hf_to_gguf.py's output", "[con
                                                     .string());
       REQUIRE(reference.ok());
       CheckMetadata(converted.metadata, *reference);
-      const std::vector<PlannedTensor>& planned = converted.plan.tensors;
+      const std::vector<ConvertedTensor>& planned = converted.plan.tensors;
       REQUIRE(planned.size() == reference->tensors().size());
       for (size_t i = 0; i < planned.size(); ++i) {
         const GgufTensorInfo& info = reference->tensors()[i];
@@ -168,7 +168,7 @@ TEST_CASE("metadata and tensor plan equal convert_hf_to_gguf.py's output", "[con
         const std::span<const uint8_t> actual = reference->TensorData(info);
         CHECK(std::equal(expected.begin(), expected.end(), actual.begin(), actual.end()));
         if (planned[i].transform != TensorTransform::kNone) {
-          PlannedTensor unpermuted = planned[i];
+          ConvertedTensor unpermuted = planned[i];
           unpermuted.transform = TensorTransform::kNone;
           const std::vector<uint8_t> raw =
               ExpectedBytes(unpermuted, checkpoint.data.at(planned[i].hf_name));
@@ -198,7 +198,7 @@ TEST_CASE("the sharded BF16 stories260K converts to the same tensors", "[convert
     REQUIRE(reference.ok());
     CheckMetadata(converted.metadata, *reference);
     REQUIRE(converted.plan.tensors.size() == reference->tensors().size());
-    for (const PlannedTensor& planned : converted.plan.tensors) {
+    for (const ConvertedTensor& planned : converted.plan.tensors) {
       INFO(planned.gguf_name);
       const GgufTensorInfo* info = reference->FindTensor(planned.gguf_name);
       REQUIRE(info != nullptr);
@@ -219,7 +219,7 @@ TEST_CASE("the sharded BF16 stories260K converts to the same tensors", "[convert
     // Visiting order: shards by file name, names sorted within each shard; layer 1 is split
     // across the first two shards, so its attention tensors come before its MLP tensors.
     std::vector<std::string> order;
-    for (const PlannedTensor& planned : converted.plan.tensors) order.push_back(planned.gguf_name);
+    for (const ConvertedTensor& planned : converted.plan.tensors) order.push_back(planned.gguf_name);
     const auto position = [&order](const std::string& name) {
       return std::find(order.begin(), order.end(), name) - order.begin();
     };

@@ -212,7 +212,7 @@ TEST_CASE("the synthetic checkpoint goes through the conversion rules", "[synth]
        CheckSafetensors(testing::ReadFileBytes(dir / "model.safetensors"), "BF16")) {
     tensors.push_back({name, shape, "model.safetensors"});
   }
-  Result<TensorPlan> plan = PlanTensors(*config, tensors, ConvertOutType::kQ8_0);
+  Result<ConversionPlan> plan = PlanTensors(*config, tensors, ConvertOutType::kQ8_0);
   REQUIRE(plan.ok());
   CHECK(plan->tensors.size() == tensors.size());
   CHECK(plan->warnings.empty());  // every row length is a multiple of 32

@@ -138,7 +138,7 @@ struct HfTensor {
   std::string file;            // the file holding it ("model-00001-of-00002.safetensors")
 };
 
-struct PlannedTensor {
+struct ConvertedTensor {
   std::string hf_name;
   std::string gguf_name;
   std::vector<int64_t> shape;  // GGUF order: fastest-varying first (ne[0] = row length)
@@ -148,8 +148,8 @@ struct PlannedTensor {
   bool fell_back = false;     // Q8_0 asked for, rows not a multiple of 32: F16 instead
 };
 
-struct TensorPlan {
-  std::vector<PlannedTensor> tensors;  // in writing order
+struct ConversionPlan {
+  std::vector<ConvertedTensor> tensors;  // in writing order
   uint64_t total_parameters = 0;       // elements of every written tensor (for size_label)
   std::vector<std::string> warnings;   // "Can't quantize tensor with shape ... falling back"
 };
@@ -159,7 +159,7 @@ struct TensorPlan {
 // REQUIRES: out_type != kAuto (resolve it first).
 // Errors: InvalidArgument for names the table cannot map ("cannot map tensor '...'"),
 // duplicate names, or q/k shapes the permutation cannot split into heads.
-Result<TensorPlan> PlanTensors(const HfModelConfig& config, std::vector<HfTensor> tensors,
+Result<ConversionPlan> PlanTensors(const HfModelConfig& config, std::vector<HfTensor> tensors,
                                ConvertOutType out_type);
 
 // LlamaModel.permute as an index map: the source row of output row `row` for a tensor of
@@ -181,7 +181,7 @@ Status PermuteRopeRows(std::span<const float> src, std::span<float> dst, int64_t
 struct ModelMetadataOptions {
   std::string model_dir_name;  // the directory's name ("synth-a"): naming fallback
   ConvertOutType out_type = ConvertOutType::kF16;  // REQUIRES: not kAuto
-  uint64_t total_parameters = 0;                   // TensorPlan::total_parameters
+  uint64_t total_parameters = 0;                   // ConversionPlan::total_parameters
 };
 
 struct ModelMetadata {
