@@ -17,7 +17,9 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool IsValidUtf8(std::string_view bytes) {
+bool IsValidUtf8(std::string_view bytes) { return FirstInvalidUtf8(bytes) == bytes.size(); }
+
+size_t FirstInvalidUtf8(std::string_view bytes) {
   size_t i = 0;
   const size_t n = bytes.size();
   while (i < n) {
@@ -38,21 +40,21 @@ bool IsValidUtf8(std::string_view bytes) {
       length = 4;
       code_point = c & 0x07u;
     } else {
-      return false;
+      return i;
     }
-    if (i + length > n) return false;
+    if (i + length > n) return i;
     for (size_t k = 1; k < length; ++k) {
       const auto continuation = static_cast<uint8_t>(bytes[i + k]);
-      if ((continuation & 0xC0) != 0x80) return false;
+      if ((continuation & 0xC0) != 0x80) return i;
       code_point = (code_point << 6) | (continuation & 0x3Fu);
     }
     static constexpr uint32_t kMinForLength[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code_point < kMinForLength[length]) return false;                 // overlong
-    if (code_point >= 0xD800 && code_point <= 0xDFFF) return false;       // surrogate
-    if (code_point > 0x10FFFF) return false;
+    if (code_point < kMinForLength[length]) return i;            // overlong
+    if (code_point >= 0xD800 && code_point <= 0xDFFF) return i;  // surrogate
+    if (code_point > 0x10FFFF) return i;
     i += length;
   }
-  return true;
+  return n;
 }
 
 std::string Printable(std::string_view text, size_t max_chars) {
