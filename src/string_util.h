@@ -16,7 +16,8 @@ bool IsValidUtf8(std::string_view bytes);
 // bytes.size() if there is none.
 size_t FirstInvalidUtf8(std::string_view bytes);
 
-// `text` with control characters and quotes escaped, cut to `max_chars`, for error messages.
+// `text` with control characters, quotes, backslashes and bytes that are not valid UTF-8
+// escaped as \xNN, cut to about `max_chars`, for error messages.
 std::string Printable(std::string_view text, size_t max_chars = 64);
 
 }  // namespace qtk
