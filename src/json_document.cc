@@ -148,7 +148,11 @@ class PositionRecorder final : public nlohmann::json_sax<nlohmann::json> {
       const size_t expected = text.find("'; expected", echo);
       text.erase(echo, expected == std::string::npos ? std::string::npos : expected + 1 - echo);
     }
-    return Printable(text, 160);
+    // What is left is nlohmann's own ASCII wording (the input's bytes were in the echo).
+    for (char& c : text) {
+      if (c < 0x20 || c == 0x7F) c = '?';
+    }
+    return text;
   }
 
   std::string_view text_;

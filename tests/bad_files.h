@@ -1,18 +1,42 @@
 // One handcrafted bad file per validation rule, for both formats, with the exact message the
-// readers must give. The library tests parse them from memory; inspect_cli_test runs every one
-// through the built `qtk inspect`. Header-only so that it needs no build change.
+// readers must give, and a byte source for flipping bytes of real files in place. The library tests
+// parse them from memory; inspect_cli_test runs every one through the built `qtk inspect`.
+// Header-only so that it needs no build change.
 //
 // `message` is what follows "<path>: " in the error.
 #ifndef QTK_TESTS_BAD_FILES_H_
 #define QTK_TESTS_BAD_FILES_H_
 
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "qtk/byte_source.h"
 #include "test_support.h"
 
 namespace qtk::testing {
+
+// A source over the first `size` bytes of a buffer the test keeps (and may mutate between
+// parses: flipping bytes in place is much cheaper than copying a file for every flip).
+class BorrowedSource final : public ByteSource {
+ public:
+  BorrowedSource(std::string name, const std::vector<uint8_t>& bytes, size_t size)
+      : name_(std::move(name)), bytes_(bytes), size_(size) {}
+  std::span<const uint8_t> bytes() const override { return {bytes_.data(), size_}; }
+  const std::string& name() const override { return name_; }
+
+ private:
+  std::string name_;
+  const std::vector<uint8_t>& bytes_;
+  size_t size_;
+};
+
+inline std::shared_ptr<const ByteSource> Borrow(const std::string& name,
+                                                const std::vector<uint8_t>& bytes, size_t size) {
+  return std::make_shared<BorrowedSource>(name, bytes, size);
+}
 
 struct BadFile {
   std::string name;  // file name; its extension tells `qtk inspect` the format
@@ -226,7 +250,7 @@ inline std::vector<BadFile> BadSafetensorsFiles() {
     files.push_back({std::move(name), std::move(bytes), std::move(message)});
   };
   const std::string f32x2 = R"("dtype":"F32","shape":[2],)";
-  add("too-short.safetensors", Bytes().Raw("\x02\0\0\0\0").bytes(),
+  add("too-short.safetensors", Bytes().Put<uint32_t>(2).Put<uint8_t>(0).bytes(),
       "offset 0 (0x0): file is too short to be a safetensors file (5 bytes, the header length "
       "alone takes 8)");
   add("header-too-large.safetensors", PaddedTo(Bytes().Put<uint64_t>(100'000'001).Raw("{}"), 1024),
@@ -245,7 +269,7 @@ inline std::vector<BadFile> BadSafetensorsFiles() {
       "offset 13 (0xd): header: invalid json: syntax error while parsing value - unexpected "
       "'}'; expected '[', '{', or a literal");
   add("header-truncated-json.safetensors", SafetensorsBytes(R"({"t":{"dtype")", 0),
-      "offset 20 (0x14): header: invalid json: syntax error while parsing object separator - "
+      "offset 21 (0x15): header: invalid json: syntax error while parsing object separator - "
       "unexpected end of input; expected ':'");
   add("header-trailing-garbage.safetensors", SafetensorsBytes("{} x", 0),
       "offset 11 (0xb): header: invalid json: syntax error while parsing value - invalid "

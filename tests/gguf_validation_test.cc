@@ -11,28 +11,9 @@
 namespace qtk {
 namespace {
 
+using testing::Borrow;
 using testing::Bytes;
 using testing::PutTensorInfo;
-
-// A source over a buffer the test keeps mutating (flipping bytes in place is much cheaper
-// than copying the file for every flip).
-class BorrowedSource final : public ByteSource {
- public:
-  BorrowedSource(std::string name, const std::vector<uint8_t>& bytes, size_t size)
-      : name_(std::move(name)), bytes_(bytes), size_(size) {}
-  std::span<const uint8_t> bytes() const override { return {bytes_.data(), size_}; }
-  const std::string& name() const override { return name_; }
-
- private:
-  std::string name_;
-  const std::vector<uint8_t>& bytes_;
-  size_t size_;
-};
-
-std::shared_ptr<const ByteSource> Borrow(const std::string& name, const std::vector<uint8_t>& bytes,
-                                         size_t size) {
-  return std::make_shared<BorrowedSource>(name, bytes, size);
-}
 
 // A valid v3 file with one value of every type, both kinds of array and three tensors.
 std::vector<uint8_t> EveryFieldGguf() {
