@@ -4,6 +4,7 @@
 // which is quadratic in the number of tensors.)
 #include "json_document.h"
 
+#include <algorithm>
 #include <iterator>
 #include <unordered_set>
 
@@ -88,7 +89,7 @@ class PositionRecorder final : public nlohmann::json_sax<nlohmann::json> {
     const size_t close = static_cast<size_t>(*last_read_ - text_.data());
     const uint64_t offset = base_offset_ + OpeningQuote(text_, close);
     Level& level = levels_.back();
-    if (!level.keys.insert(name).second) {
+    if (!level.keys.Insert(name)) {
       return Fail(offset, "duplicate key '" + Printable(name) + "'");
     }
     if (levels_.size() == 1) {
@@ -109,9 +110,30 @@ class PositionRecorder final : public nlohmann::json_sax<nlohmann::json> {
   }
 
  private:
+  // The keys of one object. Most objects (a tensor's dtype/shape/data_offsets) have a few
+  // keys: a linear search over a small vector is much cheaper than a hash set per object.
+  class KeySet {
+   public:
+    // False if `key` is already in the set.
+    bool Insert(const std::string& key) {
+      if (large_.empty()) {
+        if (std::find(small_.begin(), small_.end(), key) != small_.end()) return false;
+        small_.push_back(key);
+        if (small_.size() == kSmallKeys) large_.insert(small_.begin(), small_.end());
+        return true;
+      }
+      return large_.insert(key).second;
+    }
+
+   private:
+    static constexpr size_t kSmallKeys = 16;
+    std::vector<std::string> small_;
+    std::unordered_set<std::string> large_;
+  };
+
   struct Level {
     bool is_object = false;
-    std::unordered_set<std::string> keys;
+    KeySet keys;
   };
 
   bool Value() { return true; }

@@ -181,6 +181,9 @@ TEST_CASE("model config: values by dotted path, without JSON types", "[safetenso
         "config.json: offset 0 (0x0): config: must be a json object, is an array");
   CHECK(Config(R"({"a": 1, "b": {"c": 1, "c": 2}})").status().message() ==
         "config.json: offset 23 (0x17): config: duplicate key 'c'");
+  // Offsets stay right across escaped quotes and backslashes in keys.
+  CHECK(Config(R"({"q\"\\": 1, "q\"\\": 2})").status().message() ==
+        "config.json: offset 13 (0xd): config: duplicate key 'q\"\\x5c'");
 }
 
 TEST_CASE("tensor dtype: one name space over both formats", "[safetensors]") {
