@@ -197,6 +197,12 @@ uint64_t JsonDocument::KeyOffset(std::string_view key, uint64_t fallback) const 
   return fallback;
 }
 
+std::span<const JsonKey> JsonDocument::NestedKeys(std::string_view key) const {
+  auto it = nested_keys.find(key);
+  if (it == nested_keys.end()) return {};
+  return it->second;
+}
+
 Result<JsonDocument> ParseJsonDocument(std::string_view text, std::string_view path,
                                        uint64_t base_offset, std::string_view subject) {
   JsonDocument document;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,8 @@ struct JsonDocument {
 
   // Offset of a root key; `fallback` if it is not there.
   uint64_t KeyOffset(std::string_view key, uint64_t fallback) const;
+  // The keys of the object at root key `key`, in file order; empty if there is none.
+  std::span<const JsonKey> NestedKeys(std::string_view key) const;
 };
 
 // Parses `text`, which sits at file offset `base_offset` in `path`; offsets in messages and

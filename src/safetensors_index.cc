@@ -33,12 +33,6 @@ class IndexParser {
  private:
   const std::string& path() const { return source_.name(); }
 
-  const std::vector<JsonKey>& NestedKeys(const std::string& key) const {
-    static const std::vector<JsonKey> kNone;
-    auto it = document_.nested_keys.find(key);
-    return it == document_.nested_keys.end() ? kNone : it->second;
-  }
-
   // Optional and informational: total_size is kept when it is an integer, everything else
   // as text. Only its shape is checked.
   Status ReadMetadata() {
@@ -48,7 +42,7 @@ class IndexParser {
       return CorruptionAt(path(), document_.KeyOffset("metadata", 0), "metadata",
                           "must be an object, is " + JsonTypeWithArticle(*it));
     }
-    for (const JsonKey& key : NestedKeys("metadata")) {
+    for (const JsonKey& key : document_.NestedKeys("metadata")) {
       const json& value = it->find(key.name).value();
       if (key.name == "total_size" && value.is_number_unsigned()) {
         index_.total_size = value.get<uint64_t>();
@@ -71,7 +65,7 @@ class IndexParser {
     }
     std::unordered_set<std::string> files;
     index_.weight_map.reserve(it->size());
-    for (const JsonKey& key : NestedKeys("weight_map")) {
+    for (const JsonKey& key : document_.NestedKeys("weight_map")) {
       const json& value = it->find(key.name).value();
       const std::string subject = "weight_map '" + Printable(key.name) + "'";
       if (!value.is_string()) {

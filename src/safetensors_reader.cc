@@ -105,8 +105,9 @@ class SafetensorsParser {
     if (bad != header_text_.size()) {
       return cursor_.ErrorAt(8 + bad, "header", "is not valid utf-8");
     }
-    if (header_text_.empty())
+    if (header_text_.empty()) {
       return cursor_.ErrorAt(8, "header", "is empty, expected a json object");
+    }
     if (header_text_[0] != '{') {
       return cursor_.ErrorAt(8, "header",
                              "must be a json object starting with '{', starts with '" +
@@ -120,10 +121,7 @@ class SafetensorsParser {
     for (const JsonKey& key : document.keys) {
       const json& value = document.root.find(key.name).value();
       if (key.name == "__metadata__") {
-        auto nested = document.nested_keys.find(key.name);
-        static const std::vector<JsonKey> kNone;
-        QTK_RETURN_IF_ERROR(ReadMetadata(
-            key, value, nested == document.nested_keys.end() ? kNone : nested->second));
+        QTK_RETURN_IF_ERROR(ReadMetadata(key, value, document.NestedKeys(key.name)));
       } else {
         QTK_ASSIGN_OR_RETURN(SafetensorsTensorInfo info, ReadTensor(key, value));
         file_.tensors_.push_back(std::move(info));
@@ -132,7 +130,7 @@ class SafetensorsParser {
     return Status::Ok();
   }
 
-  Status ReadMetadata(const JsonKey& key, const json& value, const std::vector<JsonKey>& keys) {
+  Status ReadMetadata(const JsonKey& key, const json& value, std::span<const JsonKey> keys) {
     if (value.is_null()) return Status::Ok();  // serde reads null as "no metadata"
     if (!value.is_object()) {
       return cursor_.ErrorAt(key.offset, "__metadata__",
