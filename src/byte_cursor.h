@@ -15,6 +15,19 @@
 
 namespace qtk {
 
+// Corruption: "<path>: offset <n> (0x..): <subject>: <problem>" (no subject: "...: <problem>").
+inline Status CorruptionAt(std::string_view path, uint64_t offset, std::string_view subject,
+                           std::string_view problem) {
+  std::string message = AtOffset(path, offset);
+  message += ": ";
+  if (!subject.empty()) {
+    message += subject;
+    message += ": ";
+  }
+  message += problem;
+  return Status::Corruption(std::move(message));
+}
+
 class ByteCursor {
  public:
   ByteCursor(std::span<const uint8_t> bytes, std::string_view path)
@@ -27,14 +40,7 @@ class ByteCursor {
 
   // A Corruption status for a problem with the field at `offset`.
   Status ErrorAt(uint64_t offset, std::string_view subject, std::string_view problem) const {
-    std::string message = AtOffset(path_, offset);
-    message += ": ";
-    if (!subject.empty()) {
-      message += subject;
-      message += ": ";
-    }
-    message += problem;
-    return Status::Corruption(std::move(message));
+    return CorruptionAt(path_, offset, subject, problem);
   }
 
   template <typename T>

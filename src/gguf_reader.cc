@@ -194,8 +194,9 @@ class GgufParser {
     if (element_type == GgufValueType::kString) {
       std::vector<std::string> strings;
       strings.reserve(count);
+      const std::string element = subject + " element";  // once, not once per vocabulary entry
       for (uint64_t i = 0; i < count; ++i) {
-        QTK_ASSIGN_OR_RETURN(std::string s, ReadString(subject + " element"));
+        QTK_ASSIGN_OR_RETURN(std::string s, ReadString(element));
         strings.push_back(std::move(s));
       }
       return GgufValue::StringArray(std::move(strings));

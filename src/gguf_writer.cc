@@ -1,6 +1,7 @@
 // GGUF v3 writing, in spec order (see qtk/gguf.h for the layout).
 #include "qtk/gguf_writer.h"
 
+#include <limits>
 #include <unordered_set>
 
 #include "string_util.h"
@@ -86,14 +87,28 @@ Status CheckTensor(const GgufTensorInfo& info) {
     return Status::InvalidArgument(subject + ": n_dims is " + std::to_string(info.shape.size()) +
                                    ", max is " + std::to_string(kGgufMaxDims));
   }
+  int64_t n_elements = 1;
   for (int64_t d : info.shape) {
     if (d < 0) return Status::InvalidArgument(subject + ": negative dimension");
+    // n_elements() below would overflow (undefined behaviour) without this check.
+    if (d != 0 && n_elements > std::numeric_limits<int64_t>::max() / d) {
+      return Status::InvalidArgument(subject + ": element count overflows int64");
+    }
+    n_elements *= d;
+  }
+  if (FindGgmlType(static_cast<uint32_t>(info.type)) == nullptr) {
+    return Status::InvalidArgument(subject + ": unknown ggml type id " +
+                                   std::to_string(static_cast<uint32_t>(info.type)));
   }
   const int64_t block = GgmlBlockSize(info.type);
   if (info.row_length() % block != 0) {
     return Status::InvalidArgument(subject + ": row length " + std::to_string(info.row_length()) +
                                    " is not a multiple of " + std::string(GgmlTypeName(info.type)) +
                                    "'s block size " + std::to_string(block));
+  }
+  const auto n_blocks = static_cast<uint64_t>(n_elements / block);
+  if (n_blocks > (uint64_t{1} << 62) / static_cast<uint64_t>(GgmlTypeSize(info.type))) {
+    return Status::InvalidArgument(subject + ": byte size exceeds 2^62");
   }
   return Status::Ok();
 }

@@ -12,7 +12,12 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // True if `bytes` is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF).
 bool IsValidUtf8(std::string_view bytes);
 
-// `text` with control characters and quotes escaped, cut to `max_chars`, for error messages.
+// The offset of the first byte that does not start a well-formed UTF-8 sequence, or
+// bytes.size() if there is none.
+size_t FirstInvalidUtf8(std::string_view bytes);
+
+// `text` with control characters, quotes, backslashes and bytes that are not valid UTF-8
+// escaped as \xNN, cut to about `max_chars`, for error messages.
 std::string Printable(std::string_view text, size_t max_chars = 64);
 
 }  // namespace qtk

@@ -1,46 +1,45 @@
-// qtk inspect PATH [--json]: what a model file holds.
+// qtk inspect PATH [--json]: what a model holds (GGUF file, safetensors file, shard index or
+// Hugging Face model directory). Reads headers only.
 #include <CLI/CLI.hpp>
-#include <cinttypes>
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include "commands.h"
-#include "qtk/gguf.h"
+#include "qtk/inspect.h"
+#include "qtk/model_source.h"
 
 namespace qtk::cli {
 namespace {
 
-struct InspectOptions {
+struct InspectCommandOptions {
   std::string path;
   bool json = false;
 };
 
-int RunInspect(const InspectOptions& options) {
-  Result<GgufFile> file = ReadGgufFile(options.path);
-  if (!file.ok()) return ReportError(file.status());
-  std::printf("format: gguf v%u\n", file->version());
-  for (const GgufKeyValue& kv : file->metadata()) {
-    std::printf("  %-40s %-4s %s\n", kv.key.c_str(),
-                std::string(GgufValueTypeName(kv.value.type())).c_str(),
-                kv.value.ToDisplayString().c_str());
+int RunInspect(const InspectCommandOptions& options) {
+  Result<ModelSource> model = OpenModel(options.path);
+  if (!model.ok()) {
+    ReportError(model.status());
+    return kExitInputError;  // whatever the reason, the input could not be read
   }
-  for (const GgufTensorInfo& info : file->tensors()) {
-    std::printf("  %-40s %-6s %" PRIu64 "\n", info.name.c_str(),
-                std::string(GgmlTypeName(info.type)).c_str(), info.n_bytes);
-  }
-  return kExitOk;
+  const std::string text = options.json ? FormatInspectJson(*model) : FormatInspectText(*model);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return std::fflush(stdout) == 0 ? kExitOk : kExitInputError;
 }
 
 }  // namespace
 
 void AddInspectCommand(CLI::App& app, CommandRunner& runner) {
-  auto options = std::make_shared<InspectOptions>();
-  CLI::App* command = app.add_subcommand("inspect", "Show what a GGUF or safetensors model holds");
-  command->add_option("path", options->path, "GGUF file, safetensors file or model directory")
+  auto options = std::make_shared<InspectCommandOptions>();
+  CLI::App* command = app.add_subcommand(
+      "inspect", "Show what a GGUF file, safetensors file, shard index or model directory holds");
+  command
+      ->add_option("path", options->path, "GGUF file, safetensors file, index or model directory")
       ->required();
   command->add_flag("--json", options->json, "Print one JSON document on stdout");
-  command->callback([&runner, options] { runner.run = [options] { return RunInspect(*options); }; });
+  command->callback(
+      [&runner, options] { runner.run = [options] { return RunInspect(*options); }; });
 }
 
 }  // namespace qtk::cli
