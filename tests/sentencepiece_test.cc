@@ -135,7 +135,7 @@ TEST_CASE("SentencePiece loader rules are enforced", "[sentencepiece]") {
   }
   SECTION("invalid UTF-8") {
     CHECK(ErrorOf({0x0A, 0x03, 0x0A, 0x01, 0xFF}) ==
-          "tok.model: offset 4 (0x4): pieces[0]: piece '\xFF' is not valid UTF-8");
+          "tok.model: offset 4 (0x4): pieces[0]: piece '\\xff' is not valid UTF-8");
   }
   SECTION("empty piece") {
     WireWriter proto = SmallModel();
