@@ -9,16 +9,15 @@ namespace qtk {
 
 Result<std::unique_ptr<ModelInput>> OpenModelInput(const std::string& path) {
   std::error_code error;
-  if (std::filesystem::is_directory(path, error)) {
-    return Status::Unsupported(path + ": reading hugging face model directories is not wired up yet");
+  if (!std::filesystem::is_directory(path, error)) {
+    QTK_ASSIGN_OR_RETURN(std::shared_ptr<const ByteSource> source, MapFile(path));
+    const auto bytes = source->bytes();
+    if (bytes.size() >= 4 && std::memcmp(bytes.data(), "GGUF", 4) == 0) {
+      QTK_ASSIGN_OR_RETURN(GgufFile file, ParseGguf(std::move(source)));
+      return MakeGgufInput(std::move(file));
+    }
   }
-  QTK_ASSIGN_OR_RETURN(std::shared_ptr<const ByteSource> source, MapFile(path));
-  const auto bytes = source->bytes();
-  if (bytes.size() >= 4 && std::memcmp(bytes.data(), "GGUF", 4) == 0) {
-    QTK_ASSIGN_OR_RETURN(GgufFile file, ParseGguf(std::move(source)));
-    return MakeGgufInput(std::move(file));
-  }
-  return Status::InvalidArgument(path + ": not a gguf file (no 'GGUF' magic at offset 0)");
+  return OpenSafetensorsInput(path);
 }
 
 }  // namespace qtk

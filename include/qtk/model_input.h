@@ -46,6 +46,9 @@ class ModelInput {
   virtual const std::vector<GgufKeyValue>& metadata() const = 0;
   virtual const std::vector<InputTensor>& tensors() const = 0;
 
+  // Things a careful converter would log (vocabulary padding, unusual values); may be empty.
+  virtual std::vector<std::string> warnings() const { return {}; }
+
   // True if this is a converted checkpoint (conversions to F32/F16/BF16/Q8_0 then follow
   // convert_hf_to_gguf.py's layout; other types follow llama-quantize's).
   virtual bool is_conversion() const = 0;
@@ -66,6 +69,9 @@ class ModelInput {
 // Opens whatever `path` is: a GGUF file, a safetensors file, a sharded index, or a
 // Hugging Face model directory.
 Result<std::unique_ptr<ModelInput>> OpenModelInput(const std::string& path);
+
+// Opens a safetensors file, sharded index or model directory (see hf_input.cc).
+Result<std::unique_ptr<ModelInput>> OpenSafetensorsInput(const std::string& path);
 
 // Opens a GGUF file as a model input.
 Result<std::unique_ptr<ModelInput>> OpenGgufInput(const std::string& path);
