@@ -27,6 +27,8 @@ int Main(int argc, char** argv) {
   CommandRunner runner;
   AddInspectCommand(app, runner);
   AddQuantizeCommand(app, runner);
+  AddReportCommand(app, runner);
+  AddCompareCommand(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,214 @@
+// The report as a figure: "Figure 1" (model size by precision, bars labelled in GB) beside
+// a size vs weight-error scatter, as one self-contained SVG document (no scripts, no
+// external fonts or styles), so it renders in any browser and embeds in a README.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "qtk/units.h"
+#include "report_format.h"
+
+namespace qtk::cli {
+namespace {
+
+constexpr double kWidth = 960;
+constexpr double kHeight = 460;
+constexpr double kPanelWidth = 480;
+// Plot area inside each panel.
+constexpr double kLeft = 70;
+constexpr double kRight = 20;
+constexpr double kTop = 60;
+constexpr double kBottom = 90;
+
+constexpr const char* kPalette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+                                    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+
+std::string Escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string Fmt(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.1f", value);
+  return buffer;
+}
+
+std::string Text(double x, double y, const std::string& text, const std::string& attributes) {
+  return "<text x=\"" + Fmt(x) + "\" y=\"" + Fmt(y) + "\" " + attributes + ">" + Escape(text) +
+         "</text>\n";
+}
+
+std::string Line(double x1, double y1, double x2, double y2, const std::string& attributes) {
+  return "<line x1=\"" + Fmt(x1) + "\" y1=\"" + Fmt(y1) + "\" x2=\"" + Fmt(x2) + "\" y2=\"" +
+         Fmt(y2) + "\" " + attributes + "/>\n";
+}
+
+// A step of 1, 2 or 5 × 10^k giving about `n_ticks` ticks over `span`.
+double NiceStep(double span, int n_ticks) {
+  if (!(span > 0)) return 1;
+  const double raw = span / n_ticks;
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  for (double factor : {1.0, 2.0, 5.0, 10.0}) {
+    if (raw <= factor * power) return factor * power;
+  }
+  return 10 * power;
+}
+
+struct Axis {
+  double min = 0;
+  double max = 1;
+  double step = 1;
+  double ToPixel(double value, double from, double to) const {
+    return from + (value - min) / (max - min) * (to - from);
+  }
+};
+
+Axis NiceAxis(double low, double high, bool from_zero) {
+  if (from_zero) low = std::min(0.0, low);
+  if (!(high > low)) high = low + 1;
+  Axis axis;
+  axis.step = NiceStep(high - low, 5);
+  axis.min = std::floor(low / axis.step) * axis.step;
+  axis.max = std::ceil(high / axis.step) * axis.step;
+  if (axis.max <= axis.min) axis.max = axis.min + axis.step;
+  return axis;
+}
+
+std::string TickLabel(double value, double step) {
+  char buffer[32];
+  const int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step)));
+  std::snprintf(buffer, sizeof(buffer), "%.*f", std::min(decimals, 9), value);
+  return buffer;
+}
+
+// Horizontal grid lines with labels on the left (y axis) of a panel.
+std::string YAxis(const Axis& axis, double x0, double x1, double top, double bottom,
+                  const std::string& label) {
+  std::string out;
+  for (double v = axis.min; v <= axis.max + axis.step * 1e-9; v += axis.step) {
+    const double y = axis.ToPixel(v, bottom, top);
+    out += Line(x0, y, x1, y, "stroke=\"#dddddd\"");
+    out += Text(x0 - 6, y + 4, TickLabel(v, axis.step), "text-anchor=\"end\" font-size=\"11\"");
+  }
+  out += Text(x0 - 52, (top + bottom) / 2, label,
+              "text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 " + Fmt(x0 - 52) +
+                  " " + Fmt((top + bottom) / 2) + ")\"");
+  return out + Line(x0, top, x0, bottom, "stroke=\"#333333\"") +
+         Line(x0, bottom, x1, bottom, "stroke=\"#333333\"");
+}
+
+std::vector<double> SizesGB(const Report& report) {
+  std::vector<double> gb;
+  for (size_t i = 0; i < report.sizes.targets.size(); ++i) {
+    gb.push_back(report.hypothetical.empty()
+                     ? ToGB(static_cast<double>(report.sizes.targets[i].file_bytes))
+                     : ToGB(report.hypothetical[i].n_bytes));
+  }
+  return gb;
+}
+
+std::string BarPanel(const Report& report, const std::vector<double>& gb) {
+  const double x0 = kLeft;
+  const double x1 = kPanelWidth - kRight;
+  const double top = kTop;
+  const double bottom = kHeight - kBottom;
+  const Axis axis = NiceAxis(0, *std::max_element(gb.begin(), gb.end()) * 1.08, true);
+  std::string title = "Figure 1: model size by precision";
+  if (report.hypothetical_params) title += " (" + FormatParams(*report.hypothetical_params) + ")";
+  std::string out = Text(kPanelWidth / 2, 28, title,
+                         "text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\"");
+  out += YAxis(axis, x0, x1, top, bottom, "size (GB)");
+  const double slot = (x1 - x0) / static_cast<double>(gb.size());
+  const double bar_width = std::min(60.0, slot * 0.7);
+  for (size_t i = 0; i < gb.size(); ++i) {
+    const double cx = x0 + slot * (static_cast<double>(i) + 0.5);
+    const double y = axis.ToPixel(gb[i], bottom, top);
+    const std::string& name = report.sizes.targets[i].target.name;
+    out += "<rect class=\"bar\" x=\"" + Fmt(cx - bar_width / 2) + "\" y=\"" + Fmt(y) +
+           "\" width=\"" + Fmt(bar_width) + "\" height=\"" + Fmt(bottom - y) + "\" fill=\"" +
+           kPalette[i % std::size(kPalette)] + "\"><title>" + Escape(name) + ": " +
+           Escape(FormatSignificant(gb[i])) + " GB</title></rect>\n";
+    out += Text(cx, y - 5, FormatSignificant(gb[i]) + " GB",
+                "text-anchor=\"middle\" font-size=\"10\"");
+    out += Text(cx, bottom + 14, name,
+                "text-anchor=\"end\" font-size=\"11\" transform=\"rotate(-35 " + Fmt(cx) + " " +
+                    Fmt(bottom + 14) + ")\"");
+  }
+  return out;
+}
+
+std::string ScatterPanel(const Report& report, const std::vector<double>& gb) {
+  const double x0 = kPanelWidth + kLeft;
+  const double x1 = kWidth - kRight;
+  const double top = kTop;
+  const double bottom = kHeight - kBottom;
+  std::string out = Text(kPanelWidth * 1.5, 28, "Size vs weight error",
+                         "text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\"");
+  std::vector<size_t> shown;
+  double snr_low = INFINITY, snr_high = -INFINITY;
+  for (size_t i = 0; report.quality_measured && i < report.quality.size(); ++i) {
+    const TargetQuality& q = report.quality[i];
+    const double snr = q.total.SnrDb();
+    if (!q.unavailable.empty() || q.tensors.empty() || !std::isfinite(snr)) continue;
+    shown.push_back(i);
+    snr_low = std::min(snr_low, snr);
+    snr_high = std::max(snr_high, snr);
+  }
+  if (shown.empty()) {
+    return out + Text(kPanelWidth * 1.5, kHeight / 2, "weight error not measured",
+                      "text-anchor=\"middle\" font-size=\"13\" fill=\"#666666\"");
+  }
+  const Axis x_axis = NiceAxis(0, *std::max_element(gb.begin(), gb.end()) * 1.1, true);
+  const Axis y_axis = NiceAxis(snr_low - 2, snr_high + 2, false);
+  out += YAxis(y_axis, x0, x1, top, bottom, "SNR (dB, higher is better)");
+  for (double v = x_axis.min; v <= x_axis.max + x_axis.step * 1e-9; v += x_axis.step) {
+    const double x = x_axis.ToPixel(v, x0, x1);
+    out += Text(x, bottom + 16, TickLabel(v, x_axis.step), "text-anchor=\"middle\" font-size=\"11\"");
+  }
+  out += Text((x0 + x1) / 2, bottom + 40, "size (GB)", "text-anchor=\"middle\" font-size=\"12\"");
+  for (size_t i : shown) {
+    const double x = x_axis.ToPixel(gb[i], x0, x1);
+    const double y = y_axis.ToPixel(report.quality[i].total.SnrDb(), bottom, top);
+    const std::string& name = report.sizes.targets[i].target.name;
+    out += "<circle class=\"point\" cx=\"" + Fmt(x) + "\" cy=\"" + Fmt(y) +
+           "\" r=\"5\" fill=\"" + kPalette[i % std::size(kPalette)] + "\"><title>" +
+           Escape(name) + ": " + Escape(FormatSignificant(gb[i])) + " GB, " +
+           Escape(FormatDb(report.quality[i].total.SnrDb())) + " dB</title></circle>\n";
+    out += Text(x + 7, y - 6, name, "font-size=\"10\"");
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FormatReportSvg(const Report& report) {
+  const std::vector<double> gb = SizesGB(report);
+  std::string out =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + Fmt(kWidth) + "\" height=\"" +
+      Fmt(kHeight) + "\" viewBox=\"0 0 " + Fmt(kWidth) + " " + Fmt(kHeight) +
+      "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n"
+      "<title>qtk report: " + Escape(report.input_path) + "</title>\n"
+      "<rect x=\"0\" y=\"0\" width=\"" + Fmt(kWidth) + "\" height=\"" + Fmt(kHeight) +
+      "\" fill=\"#ffffff\"/>\n";
+  if (!gb.empty()) out += BarPanel(report, gb) + ScatterPanel(report, gb);
+  std::string caption = "qtk report " + report.input_path;
+  if (report.sample_rows > 0) {
+    caption += " (error sampled: " + std::to_string(report.sample_rows) + " rows per tensor)";
+  }
+  out += Text(kWidth / 2, kHeight - 10, caption,
+              "text-anchor=\"middle\" font-size=\"10\" fill=\"#666666\"");
+  return out + "</svg>\n";
+}
+
+}  // namespace qtk::cli
