@@ -76,4 +76,33 @@ Result<Comparison> CompareWeights(const WeightSource& a, const WeightSource& b,
   return result;
 }
 
+Result<ErrorStats> MeasureWrittenOutput(const ModelInput& input, const OutputPlan& plan,
+                                        int n_threads) {
+  QTK_ASSIGN_OR_RETURN(std::unique_ptr<WeightSource> written, OpenWeightSource(plan.spec.path));
+  const std::unique_ptr<WeightSource> source = WeightSourceOf(input);
+  CompareOptions options;
+  options.n_threads = n_threads;
+  QTK_ASSIGN_OR_RETURN(Comparison comparison, CompareWeights(*source, *written, options));
+  std::map<std::string, const ErrorStats*> by_name;
+  for (const TensorComparison& tensor : comparison.tensors) by_name[tensor.name] = &tensor.stats;
+  std::vector<const PlannedTensor*> quantized;
+  for (const PlannedTensor& tensor : plan.tensors) {
+    if (tensor.quantize) quantized.push_back(&tensor);
+  }
+  std::sort(quantized.begin(), quantized.end(),
+            [](const PlannedTensor* x, const PlannedTensor* y) {
+              return x->input_index < y->input_index;
+            });
+  ErrorStats total;
+  for (const PlannedTensor* tensor : quantized) {
+    const auto found = by_name.find(tensor->name);
+    if (found == by_name.end()) {
+      return Status::InvalidArgument(plan.spec.path + ": tensor '" + tensor->name +
+                                     "' is missing");
+    }
+    total.Merge(*found->second);
+  }
+  return total;
+}
+
 }  // namespace qtk

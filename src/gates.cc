@@ -67,8 +67,8 @@ std::vector<std::string> CheckGates(const Gates& gates, const std::vector<GateSu
     if (gates.must_fit_bytes && !s.deploy_bytes) {
       breaches.push_back(who + "the deployment memory is unknown, so --must-fit cannot pass");
     } else if (gates.must_fit_bytes && *s.deploy_bytes > *gates.must_fit_bytes) {
-      breaches.push_back(who + "needs " + BytesText(*s.deploy_bytes) + " (" + s.deploy_what +
-                         "), more than --must-fit " + gates.must_fit_text + " (" +
+      breaches.push_back(who + "needs " + BytesText(*s.deploy_bytes) + " at " + s.deploy_what +
+                         ", above --must-fit " + gates.must_fit_text + " (" +
                          Grouped(*gates.must_fit_bytes) + " bytes)");
     }
   }

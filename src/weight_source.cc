@@ -17,8 +17,12 @@ class GgufWeights final : public WeightSource {
 
   const std::string& path() const override { return file_.path(); }
   std::string Describe() const override {
-    return "gguf v" + std::to_string(file_.version()) + ", " + std::to_string(weights_.size()) +
-           " weights in " + std::to_string(file_.tensors().size()) + " tensors";
+    std::string text = "gguf v" + std::to_string(file_.version()) + ", " +
+                       std::to_string(weights_.size()) + " tensors";
+    if (weights_.size() != file_.tensors().size()) {
+      text += " (" + std::to_string(file_.tensors().size()) + " with qtk scheme companions)";
+    }
+    return text;
   }
   uint64_t file_bytes() const override { return file_.source()->bytes().size(); }
   const std::vector<WeightInfo>& weights() const override { return weights_; }

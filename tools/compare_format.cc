@@ -33,7 +33,8 @@ std::vector<Section> CompareSections(const Comparison& c) {
                           FormatBytes(c.tensor_bytes_b) + " in B (B/A " +
                           Ratio(c.tensor_bytes_b, c.tensor_bytes_a) + ")");
   summary.notes.push_back("error of B over all of them: RMSE " + FormatScientific(c.total.Rmse()) +
-                          ", SNR " + FormatDb(c.total.SnrDb()) + " dB, cosine " +
+                          ", SNR " + FormatDb(c.total.SnrDb()) +
+                          (std::isfinite(c.total.SnrDb()) ? " dB" : "") + ", cosine " +
                           FormatCosine(c.total.Cosine()) + ", max |error| " +
                           FormatScientific(c.total.max_abs_error));
   for (const std::string& name : c.only_in_a) summary.notes.push_back("only in A: " + name);

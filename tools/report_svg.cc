@@ -107,6 +107,63 @@ std::string YAxis(const Axis& axis, double x0, double x1, double top, double bot
          Line(x0, bottom, x1, bottom, "stroke=\"#333333\"");
 }
 
+// "7B", "350M": the parameter count of a hypothetical model, short enough for a title.
+std::string ShortParams(double params) {
+  const std::string full = FormatParams(params);  // "7,000,000,000 (7.00B)"
+  const size_t open = full.find('(');
+  if (open == std::string::npos) return full;
+  std::string value = full.substr(open + 1, full.size() - open - 2);
+  // "7.00B" -> "7B"
+  const size_t dot = value.find('.');
+  if (dot != std::string::npos) {
+    size_t end = value.size() - 1;
+    size_t last = end;
+    while (last > dot && value[last - 1] == '0') --last;
+    if (last - 1 == dot) --last;
+    value = value.substr(0, last) + value.substr(end);
+  }
+  return value;
+}
+
+// Boxes taken so far (points and labels), so that labels of nearby points do not print
+// over each other or over the points.
+class LabelPlacer {
+ public:
+  void Occupy(double x0, double y0, double x1, double y1) { boxes_.push_back({x0, y0, x1, y1}); }
+
+  // Where to write a label of `chars` characters beside the point (x, y): to the right
+  // (to the left when it would pass `right_edge`), at the first height that is free.
+  // Returns the text's x, y and whether it is anchored at its end.
+  struct Spot {
+    double x = 0;
+    double y = 0;
+    bool anchor_end = false;
+  };
+  Spot Place(double x, double y, size_t chars, double right_edge) {
+    const double width = 6.0 * static_cast<double>(chars);
+    const bool left = x + 8 + width > right_edge;
+    const double text_x = left ? x - 8 : x + 8;
+    const double box_x0 = left ? text_x - width : text_x;
+    for (double offset : {-6.0, 14.0, -18.0, 26.0, -30.0, 38.0}) {
+      const Box box{box_x0, y + offset - 10, box_x0 + width, y + offset + 2};
+      bool free = true;
+      for (const Box& other : boxes_) free = free && !box.Overlaps(other);
+      if (free) {
+        boxes_.push_back(box);
+        return {text_x, y + offset, left};
+      }
+    }
+    return {text_x, y - 6, left};
+  }
+
+ private:
+  struct Box {
+    double x0, y0, x1, y1;
+    bool Overlaps(const Box& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
+  };
+  std::vector<Box> boxes_;
+};
+
 std::vector<double> SizesGB(const Report& report) {
   std::vector<double> gb;
   for (size_t i = 0; i < report.sizes.targets.size(); ++i) {
@@ -122,13 +179,20 @@ std::string BarPanel(const Report& report, const std::vector<double>& gb) {
   const double x1 = kPanelWidth - kRight;
   const double top = kTop;
   const double bottom = kHeight - kBottom;
-  const Axis axis = NiceAxis(0, *std::max_element(gb.begin(), gb.end()) * 1.08, true);
+  const double slot = (x1 - x0) / static_cast<double>(gb.size());
+  // Labels wider than a bar's slot are written upwards, which needs more headroom.
+  size_t longest = 0;
+  for (double v : gb) longest = std::max(longest, FormatSignificant(v).size() + 3);
+  const bool rotate_labels = 6.0 * static_cast<double>(longest) > slot;
+  const double headroom = rotate_labels ? 1.35 : 1.08;
+  const Axis axis = NiceAxis(0, *std::max_element(gb.begin(), gb.end()) * headroom, true);
   std::string title = "Figure 1: model size by precision";
-  if (report.hypothetical_params) title += " (" + FormatParams(*report.hypothetical_params) + ")";
+  if (report.hypothetical_params) {
+    title += ", " + ShortParams(*report.hypothetical_params) + " parameters";
+  }
   std::string out = Text(kPanelWidth / 2, 28, title,
                          "text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\"");
   out += YAxis(axis, x0, x1, top, bottom, "size (GB)");
-  const double slot = (x1 - x0) / static_cast<double>(gb.size());
   const double bar_width = std::min(60.0, slot * 0.7);
   for (size_t i = 0; i < gb.size(); ++i) {
     const double cx = x0 + slot * (static_cast<double>(i) + 0.5);
@@ -138,8 +202,14 @@ std::string BarPanel(const Report& report, const std::vector<double>& gb) {
            "\" width=\"" + Fmt(bar_width) + "\" height=\"" + Fmt(bottom - y) + "\" fill=\"" +
            kPalette[i % std::size(kPalette)] + "\"><title>" + Escape(name) + ": " +
            Escape(FormatSignificant(gb[i])) + " GB</title></rect>\n";
-    out += Text(cx, y - 5, FormatSignificant(gb[i]) + " GB",
-                "text-anchor=\"middle\" font-size=\"10\"");
+    const std::string label = FormatSignificant(gb[i]) + " GB";
+    if (rotate_labels) {
+      out += Text(cx + 3, y - 4, label,
+                  "font-size=\"10\" transform=\"rotate(-90 " + Fmt(cx + 3) + " " + Fmt(y - 4) +
+                      ")\"");
+    } else {
+      out += Text(cx, y - 5, label, "text-anchor=\"middle\" font-size=\"10\"");
+    }
     out += Text(cx, bottom + 14, name,
                 "text-anchor=\"end\" font-size=\"11\" transform=\"rotate(-35 " + Fmt(cx) + " " +
                     Fmt(bottom + 14) + ")\"");
@@ -168,23 +238,45 @@ std::string ScatterPanel(const Report& report, const std::vector<double>& gb) {
     return out + Text(kPanelWidth * 1.5, kHeight / 2, "weight error not measured",
                       "text-anchor=\"middle\" font-size=\"13\" fill=\"#666666\"");
   }
+  // One near-lossless point (F16 at 100+ dB) would squash the others: clip the axis above
+  // the second highest SNR and mark the clipped points with their value.
+  std::vector<double> snrs;
+  for (size_t i : shown) snrs.push_back(report.quality[i].total.SnrDb());
+  std::sort(snrs.begin(), snrs.end());
+  const double clip = snrs.size() >= 3 && snrs.back() - snrs[snrs.size() - 2] > 30
+                          ? snrs[snrs.size() - 2] + 10
+                          : snr_high;
   const Axis x_axis = NiceAxis(0, *std::max_element(gb.begin(), gb.end()) * 1.1, true);
-  const Axis y_axis = NiceAxis(snr_low - 2, snr_high + 2, false);
+  const Axis y_axis = NiceAxis(snr_low - 2, clip + 2, false);
   out += YAxis(y_axis, x0, x1, top, bottom, "SNR (dB, higher is better)");
   for (double v = x_axis.min; v <= x_axis.max + x_axis.step * 1e-9; v += x_axis.step) {
     const double x = x_axis.ToPixel(v, x0, x1);
     out += Text(x, bottom + 16, TickLabel(v, x_axis.step), "text-anchor=\"middle\" font-size=\"11\"");
   }
   out += Text((x0 + x1) / 2, bottom + 40, "size (GB)", "text-anchor=\"middle\" font-size=\"12\"");
+  struct Point {
+    size_t index;
+    double x, y;
+    std::string label;
+  };
+  std::vector<Point> points;
+  LabelPlacer labels;
   for (size_t i : shown) {
-    const double x = x_axis.ToPixel(gb[i], x0, x1);
-    const double y = y_axis.ToPixel(report.quality[i].total.SnrDb(), bottom, top);
-    const std::string& name = report.sizes.targets[i].target.name;
-    out += "<circle class=\"point\" cx=\"" + Fmt(x) + "\" cy=\"" + Fmt(y) +
+    const double snr = report.quality[i].total.SnrDb();
+    Point p{i, x_axis.ToPixel(gb[i], x0, x1), y_axis.ToPixel(std::min(snr, y_axis.max), bottom, top),
+            report.sizes.targets[i].target.name};
+    if (snr > y_axis.max) p.label += " (" + FormatDb(snr) + " dB, off scale)";
+    labels.Occupy(p.x - 5, p.y - 5, p.x + 5, p.y + 5);
+    out += "<circle class=\"point\" cx=\"" + Fmt(p.x) + "\" cy=\"" + Fmt(p.y) +
            "\" r=\"5\" fill=\"" + kPalette[i % std::size(kPalette)] + "\"><title>" +
-           Escape(name) + ": " + Escape(FormatSignificant(gb[i])) + " GB, " +
-           Escape(FormatDb(report.quality[i].total.SnrDb())) + " dB</title></circle>\n";
-    out += Text(x + 7, y - 6, name, "font-size=\"10\"");
+           Escape(p.label) + ": " + Escape(FormatSignificant(gb[i])) + " GB, " +
+           Escape(FormatDb(snr)) + " dB</title></circle>\n";
+    points.push_back(std::move(p));
+  }
+  for (const Point& p : points) {
+    const LabelPlacer::Spot spot = labels.Place(p.x, p.y, p.label.size(), kWidth - 4);
+    out += Text(spot.x, spot.y, p.label,
+                std::string("font-size=\"10\"") + (spot.anchor_end ? " text-anchor=\"end\"" : ""));
   }
   return out;
 }

@@ -16,6 +16,7 @@
 
 #include "qtk/metrics.h"
 #include "qtk/model_input.h"
+#include "qtk/quantize_model.h"
 #include "qtk/status.h"
 
 namespace qtk {
@@ -87,6 +88,13 @@ struct CompareOptions {
 // model) or no tensor is in both; the sources' read errors.
 Result<Comparison> CompareWeights(const WeightSource& a, const WeightSource& b,
                                   const CompareOptions& options);
+
+// The error of a written output against its input over the tensors `plan` quantized, read
+// back from plan.spec.path: the same figure MeasureQuality computes in memory (summed in the
+// same order, so the same bits for ggml types and schemes alike).
+// Errors: the file's read errors; InvalidArgument if it does not match the input.
+Result<ErrorStats> MeasureWrittenOutput(const ModelInput& input, const OutputPlan& plan,
+                                        int n_threads);
 
 }  // namespace qtk
 

@@ -39,6 +39,8 @@ struct GateSubject {
 // One line per breach, e.g.
 //   "Q8_0: size 1,828,192 bytes (1.83 MB) is above --max-size 1MB (1,000,000 bytes)"
 //   "Q2_K: snr 12.41 dB is below --min-snr 20"
+//   "F16: needs 15,123,456,789 bytes (15.12 GB) at context 4096, batch 1, F16 kv cache, above
+//    --must-fit 8GB (8,000,000,000 bytes)"
 std::vector<std::string> CheckGates(const Gates& gates, const std::vector<GateSubject>& subjects);
 
 }  // namespace qtk
