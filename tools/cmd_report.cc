@@ -82,7 +82,7 @@ void AddReportCommand(CLI::App& app, CommandRunner& runner) {
                   "See docs/report.md.");
   command->add_option("path", args->path, "GGUF file, safetensors file or model directory")
       ->required();
-  command->add_option("-t,--types", args->types,
+  command->add_option("-t,--types,--type", args->types,
                       "Types to report on, comma-separated (llama.cpp types or qtk schemes)")
       ->allow_extra_args(false);
   command->add_option("--format", args->format, "text (default), markdown, csv or json");

@@ -51,8 +51,9 @@ Section TableSection(const Report& report) {
   section.notes = KvFormula(memory);
   section.notes.push_back(OverheadFormula(memory.options.overhead));
   if (report.hypothetical_params) {
-    section.notes.push_back("weights: the hypothetical " + FormatParams(*report.hypothetical_params) +
-                            "-parameter sizes");
+    section.notes.push_back("weights: the sizes of the hypothetical " +
+                            FormatParamsShort(*report.hypothetical_params) +
+                            "-parameter model above");
   }
   TextTable table{{"type", "cache", "weights", "KV cache", "overhead", "total", "KV %"},
                   {},

@@ -124,6 +124,21 @@ std::string FormatParams(double params) {
   return exact;
 }
 
+std::string FormatParamsShort(double params) {
+  static constexpr struct {
+    double factor;
+    const char* suffix;
+  } kScales[] = {{1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "K"}};
+  for (const auto& scale : kScales) {
+    if (params >= scale.factor) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof(buffer), "%.3g%s", params / scale.factor, scale.suffix);
+      return buffer;
+    }
+  }
+  return Printf("%.0f", params);
+}
+
 std::string CsvField(const std::string& text) {
   if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
   std::string out = "\"";

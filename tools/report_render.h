@@ -40,6 +40,8 @@ std::string FormatScientific(double value);
 std::string FormatCosine(double value);
 // "7,000,000,000 (7B)" style for parameter counts.
 std::string FormatParams(double params);
+// "7B", "350M", "1.5T": the same, short.
+std::string FormatParamsShort(double params);
 
 // One CSV field, quoted when it needs to be.
 std::string CsvField(const std::string& text);

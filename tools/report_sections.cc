@@ -53,8 +53,8 @@ Section InputSection(const Report& report) {
 Section SizeSection(const Report& report) {
   const SizeReport& sizes = report.sizes;
   Section section{"Size of each output (exactly what qtk quantize writes)", {}, {}, {}};
-  section.notes.push_back("GB = 10^9 bytes, GiB = 2^30 bytes; bpw = tensor bits per weight; "
-                          "ideal = weights x nominal bits / 8");
+  section.notes.push_back("GB = 10^9 bytes, GiB = 2^30; bpw = bits per weight of the tensor data; "
+                          "ideal = weights x the bits in the type's name / 8");
   TextTable table{{"type", "file bytes", "GB", "GiB", "bpw", "ideal GB", "vs ideal", "x F16",
                    "x input"},
                   {},

@@ -107,24 +107,6 @@ std::string YAxis(const Axis& axis, double x0, double x1, double top, double bot
          Line(x0, bottom, x1, bottom, "stroke=\"#333333\"");
 }
 
-// "7B", "350M": the parameter count of a hypothetical model, short enough for a title.
-std::string ShortParams(double params) {
-  const std::string full = FormatParams(params);  // "7,000,000,000 (7.00B)"
-  const size_t open = full.find('(');
-  if (open == std::string::npos) return full;
-  std::string value = full.substr(open + 1, full.size() - open - 2);
-  // "7.00B" -> "7B"
-  const size_t dot = value.find('.');
-  if (dot != std::string::npos) {
-    size_t end = value.size() - 1;
-    size_t last = end;
-    while (last > dot && value[last - 1] == '0') --last;
-    if (last - 1 == dot) --last;
-    value = value.substr(0, last) + value.substr(end);
-  }
-  return value;
-}
-
 // Boxes taken so far (points and labels), so that labels of nearby points do not print
 // over each other or over the points.
 class LabelPlacer {
@@ -188,7 +170,7 @@ std::string BarPanel(const Report& report, const std::vector<double>& gb) {
   const Axis axis = NiceAxis(0, *std::max_element(gb.begin(), gb.end()) * headroom, true);
   std::string title = "Figure 1: model size by precision";
   if (report.hypothetical_params) {
-    title += ", " + ShortParams(*report.hypothetical_params) + " parameters";
+    title += ", " + FormatParamsShort(*report.hypothetical_params) + " parameters";
   }
   std::string out = Text(kPanelWidth / 2, 28, title,
                          "text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\"");
