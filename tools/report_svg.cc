@@ -199,53 +199,47 @@ std::string BarPanel(const Report& report, const std::vector<double>& gb) {
   return out;
 }
 
-std::string ScatterPanel(const Report& report, const std::vector<double>& gb) {
-  const double x0 = kPanelWidth + kLeft;
-  const double x1 = kWidth - kRight;
-  const double top = kTop;
-  const double bottom = kHeight - kBottom;
-  std::string out = Text(kPanelWidth * 1.5, 28, "Size vs weight error",
-                         "text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\"");
+// The targets whose error is a finite number, which the scatter can place.
+std::vector<size_t> ScatterTargets(const Report& report) {
   std::vector<size_t> shown;
-  double snr_low = INFINITY, snr_high = -INFINITY;
   for (size_t i = 0; report.quality_measured && i < report.quality.size(); ++i) {
     const TargetQuality& q = report.quality[i];
-    const double snr = q.total.SnrDb();
-    if (!q.unavailable.empty() || q.tensors.empty() || !std::isfinite(snr)) continue;
-    shown.push_back(i);
-    snr_low = std::min(snr_low, snr);
-    snr_high = std::max(snr_high, snr);
+    if (q.unavailable.empty() && !q.tensors.empty() && std::isfinite(q.total.SnrDb())) {
+      shown.push_back(i);
+    }
   }
-  if (shown.empty()) {
-    return out + Text(kPanelWidth * 1.5, kHeight / 2, "weight error not measured",
-                      "text-anchor=\"middle\" font-size=\"13\" fill=\"#666666\"");
-  }
-  // One near-lossless point (F16 at 100+ dB) would squash the others: clip the axis above
-  // the second highest SNR and mark the clipped points with their value.
+  return shown;
+}
+
+// The SNR axis. One near-lossless point (F16 at 100+ dB) would squash the others, so the
+// axis stops 10 dB above the second highest SNR when the highest is 30 dB beyond it.
+Axis SnrAxis(const Report& report, const std::vector<size_t>& shown) {
   std::vector<double> snrs;
   for (size_t i : shown) snrs.push_back(report.quality[i].total.SnrDb());
   std::sort(snrs.begin(), snrs.end());
-  const double clip = snrs.size() >= 3 && snrs.back() - snrs[snrs.size() - 2] > 30
+  const double high = snrs.size() >= 3 && snrs.back() - snrs[snrs.size() - 2] > 30
                           ? snrs[snrs.size() - 2] + 10
-                          : snr_high;
-  const Axis x_axis = NiceAxis(0, *std::max_element(gb.begin(), gb.end()) * 1.1, true);
-  const Axis y_axis = NiceAxis(snr_low - 2, clip + 2, false);
-  out += YAxis(y_axis, x0, x1, top, bottom, "SNR (dB, higher is better)");
-  for (double v = x_axis.min; v <= x_axis.max + x_axis.step * 1e-9; v += x_axis.step) {
-    const double x = x_axis.ToPixel(v, x0, x1);
-    out += Text(x, bottom + 16, TickLabel(v, x_axis.step), "text-anchor=\"middle\" font-size=\"11\"");
-  }
-  out += Text((x0 + x1) / 2, bottom + 40, "size (GB)", "text-anchor=\"middle\" font-size=\"12\"");
+                          : snrs.back();
+  return NiceAxis(snrs.front() - 2, high + 2, false);
+}
+
+// Points first (so that no point covers a label), then labels placed around them.
+std::string ScatterPoints(const Report& report, const std::vector<double>& gb,
+                          const std::vector<size_t>& shown, const Axis& x_axis,
+                          const Axis& y_axis) {
+  const double x0 = kPanelWidth + kLeft;
+  const double x1 = kWidth - kRight;
   struct Point {
-    size_t index;
     double x, y;
     std::string label;
   };
   std::vector<Point> points;
   LabelPlacer labels;
+  std::string out;
   for (size_t i : shown) {
     const double snr = report.quality[i].total.SnrDb();
-    Point p{i, x_axis.ToPixel(gb[i], x0, x1), y_axis.ToPixel(std::min(snr, y_axis.max), bottom, top),
+    Point p{x_axis.ToPixel(gb[i], x0, x1),
+            y_axis.ToPixel(std::min(snr, y_axis.max), kHeight - kBottom, kTop),
             report.sizes.targets[i].target.name};
     if (snr > y_axis.max) p.label += " (" + FormatDb(snr) + " dB, off scale)";
     labels.Occupy(p.x - 5, p.y - 5, p.x + 5, p.y + 5);
@@ -261,6 +255,28 @@ std::string ScatterPanel(const Report& report, const std::vector<double>& gb) {
                 std::string("font-size=\"10\"") + (spot.anchor_end ? " text-anchor=\"end\"" : ""));
   }
   return out;
+}
+
+std::string ScatterPanel(const Report& report, const std::vector<double>& gb) {
+  const double x0 = kPanelWidth + kLeft;
+  const double x1 = kWidth - kRight;
+  const double bottom = kHeight - kBottom;
+  std::string out = Text(kPanelWidth * 1.5, 28, "Size vs weight error",
+                         "text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\"");
+  const std::vector<size_t> shown = ScatterTargets(report);
+  if (shown.empty()) {
+    return out + Text(kPanelWidth * 1.5, kHeight / 2, "weight error not measured",
+                      "text-anchor=\"middle\" font-size=\"13\" fill=\"#666666\"");
+  }
+  const Axis x_axis = NiceAxis(0, *std::max_element(gb.begin(), gb.end()) * 1.1, true);
+  const Axis y_axis = SnrAxis(report, shown);
+  out += YAxis(y_axis, x0, x1, kTop, bottom, "SNR (dB, higher is better)");
+  for (double v = x_axis.min; v <= x_axis.max + x_axis.step * 1e-9; v += x_axis.step) {
+    out += Text(x_axis.ToPixel(v, x0, x1), bottom + 16, TickLabel(v, x_axis.step),
+                "text-anchor=\"middle\" font-size=\"11\"");
+  }
+  out += Text((x0 + x1) / 2, bottom + 40, "size (GB)", "text-anchor=\"middle\" font-size=\"12\"");
+  return out + ScatterPoints(report, gb, shown, x_axis, y_axis);
 }
 
 }  // namespace
