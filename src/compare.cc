@@ -1,8 +1,8 @@
 // CompareWeights: B against A, tensor by tensor, worst first.
+#include "qtk/compare.h"
+
 #include <algorithm>
 #include <map>
-
-#include "qtk/compare.h"
 
 namespace qtk {
 namespace {
@@ -62,7 +62,12 @@ Result<Comparison> CompareWeights(const WeightSource& a, const WeightSource& b,
     const WeightInfo& wb = b.weights()[j];
     QTK_ASSIGN_OR_RETURN(std::vector<float> x, a.ReadF32(i, options.n_threads));
     QTK_ASSIGN_OR_RETURN(std::vector<float> x_hat, b.ReadF32(j, options.n_threads));
-    TensorComparison tensor{wa.name, wa.type, wb.type, wa.shape, wa.n_bytes, wb.n_bytes,
+    TensorComparison tensor{wa.name,
+                            wa.type,
+                            wb.type,
+                            wa.shape,
+                            wa.n_bytes,
+                            wb.n_bytes,
                             MeasureError(x, x_hat, options.n_threads)};
     a.Release(i);
     b.Release(j);
@@ -89,16 +94,14 @@ Result<ErrorStats> MeasureWrittenOutput(const ModelInput& input, const OutputPla
   for (const PlannedTensor& tensor : plan.tensors) {
     if (tensor.quantize) quantized.push_back(&tensor);
   }
-  std::sort(quantized.begin(), quantized.end(),
-            [](const PlannedTensor* x, const PlannedTensor* y) {
-              return x->input_index < y->input_index;
-            });
+  std::sort(quantized.begin(), quantized.end(), [](const PlannedTensor* x, const PlannedTensor* y) {
+    return x->input_index < y->input_index;
+  });
   ErrorStats total;
   for (const PlannedTensor* tensor : quantized) {
     const auto found = by_name.find(tensor->name);
     if (found == by_name.end()) {
-      return Status::InvalidArgument(plan.spec.path + ": tensor '" + tensor->name +
-                                     "' is missing");
+      return Status::InvalidArgument(plan.spec.path + ": tensor '" + tensor->name + "' is missing");
     }
     total.Merge(*found->second);
   }

@@ -47,8 +47,7 @@ std::vector<std::string> CheckGates(const Gates& gates, const std::vector<GateSu
     const std::string who = s.name + ": ";
     if (gates.max_size_bytes && s.size_bytes > *gates.max_size_bytes) {
       breaches.push_back(who + "size " + BytesText(s.size_bytes) + " is above --max-size " +
-                         gates.max_size_text + " (" + Grouped(*gates.max_size_bytes) +
-                         " bytes)");
+                         gates.max_size_text + " (" + Grouped(*gates.max_size_bytes) + " bytes)");
     }
     if (gates.needs_quality() && !s.quality) {
       breaches.push_back(who + "the error was not measured, so --min-snr/--max-rmse cannot pass");

@@ -1,7 +1,7 @@
 // BuildReport: sizes, then hypothetical sizes, deployment memory and quality.
-#include <cmath>
-
 #include "qtk/report.h"
+
+#include <cmath>
 
 namespace qtk {
 

@@ -75,7 +75,8 @@ Result<KvShape> ResolveKvShape(const std::vector<GgufKeyValue>& metadata,
   head_dim = override.head_dim ? override.head_dim : head_dim;
   const std::string where = arch.empty() ? "the model" : "the " + arch + " metadata";
   if (!n_layers) return Status::NotFound(where + " has no block_count (give --layers)");
-  if (!n_kv_heads) return Status::NotFound(where + " has no attention head count (give --kv-heads)");
+  if (!n_kv_heads)
+    return Status::NotFound(where + " has no attention head count (give --kv-heads)");
   if (!head_dim || *head_dim <= 0) {
     return Status::NotFound(where + " gives no head dimension (give --head-dim)");
   }
@@ -89,8 +90,9 @@ Result<uint64_t> KvCacheBytes(const KvShape& shape, GgmlType cache_type, int64_t
                               int64_t batch) {
   if (shape.n_layers <= 0 || shape.n_kv_heads <= 0 || shape.head_dim <= 0 || context <= 0 ||
       batch <= 0) {
-    return Status::InvalidArgument("kv cache: layers, kv heads, head dim, context and batch "
-                                   "must all be positive");
+    return Status::InvalidArgument(
+        "kv cache: layers, kv heads, head dim, context and batch "
+        "must all be positive");
   }
   uint64_t row_elements = static_cast<uint64_t>(shape.n_kv_heads);
   if (!MultiplyInto(&row_elements, static_cast<uint64_t>(shape.head_dim)) ||
@@ -99,10 +101,9 @@ Result<uint64_t> KvCacheBytes(const KvShape& shape, GgmlType cache_type, int64_t
   }
   const int64_t block = GgmlBlockSize(cache_type);
   if (row_elements % static_cast<uint64_t>(block) != 0) {
-    return Status::InvalidArgument(
-        "kv cache type " + std::string(GgmlTypeName(cache_type)) + ": kv_heads × head_dim is " +
-        std::to_string(row_elements) + ", not a multiple of its block size " +
-        std::to_string(block));
+    return Status::InvalidArgument("kv cache type " + std::string(GgmlTypeName(cache_type)) +
+                                   ": kv_heads × head_dim is " + std::to_string(row_elements) +
+                                   ", not a multiple of its block size " + std::to_string(block));
   }
   uint64_t total = GgmlRowBytes(cache_type, static_cast<int64_t>(row_elements));
   if (!MultiplyInto(&total, 2) || !MultiplyInto(&total, static_cast<uint64_t>(shape.n_layers)) ||
@@ -113,8 +114,7 @@ Result<uint64_t> KvCacheBytes(const KvShape& shape, GgmlType cache_type, int64_t
   return total;
 }
 
-uint64_t OverheadBytes(const RuntimeOverhead& overhead, uint64_t weights_bytes,
-                       uint64_t kv_bytes) {
+uint64_t OverheadBytes(const RuntimeOverhead& overhead, uint64_t weights_bytes, uint64_t kv_bytes) {
   const double scaled =
       overhead.fraction * (static_cast<double>(weights_bytes) + static_cast<double>(kv_bytes));
   return overhead.fixed_bytes + static_cast<uint64_t>(std::llround(std::max(0.0, scaled)));
@@ -143,8 +143,8 @@ Result<MemoryReport> ReportMemory(const std::vector<GgufKeyValue>& metadata,
                                               : "default";
   std::vector<uint64_t> kv_bytes;
   for (GgmlType type : options.kv_types) {
-    QTK_ASSIGN_OR_RETURN(uint64_t n, KvCacheBytes(report.shape, type, report.context,
-                                                  options.batch));
+    QTK_ASSIGN_OR_RETURN(uint64_t n,
+                         KvCacheBytes(report.shape, type, report.context, options.batch));
     kv_bytes.push_back(n);
   }
   for (const auto& [target, weights_bytes] : weights) {

@@ -61,39 +61,50 @@ OutputSpec SpecFor(const ReportTarget& target, size_t index) {
 double NominalBits(GgmlType type) {
   switch (type) {
     case GgmlType::kF64:
-    case GgmlType::kI64: return 64;
+    case GgmlType::kI64:
+      return 64;
     case GgmlType::kF32:
-    case GgmlType::kI32: return 32;
+    case GgmlType::kI32:
+      return 32;
     case GgmlType::kF16:
     case GgmlType::kBF16:
-    case GgmlType::kI16: return 16;
+    case GgmlType::kI16:
+      return 16;
     case GgmlType::kQ8_0:
     case GgmlType::kQ8_1:
     case GgmlType::kQ8_K:
-    case GgmlType::kI8: return 8;
-    case GgmlType::kQ6_K: return 6;
+    case GgmlType::kI8:
+      return 8;
+    case GgmlType::kQ6_K:
+      return 6;
     case GgmlType::kQ5_0:
     case GgmlType::kQ5_1:
-    case GgmlType::kQ5_K: return 5;
+    case GgmlType::kQ5_K:
+      return 5;
     case GgmlType::kQ4_0:
     case GgmlType::kQ4_1:
     case GgmlType::kQ4_K:
     case GgmlType::kIQ4_NL:
     case GgmlType::kIQ4_XS:
     case GgmlType::kMXFP4:
-    case GgmlType::kNVFP4: return 4;
+    case GgmlType::kNVFP4:
+      return 4;
     case GgmlType::kQ3_K:
     case GgmlType::kIQ3_XXS:
-    case GgmlType::kIQ3_S: return 3;
+    case GgmlType::kIQ3_S:
+      return 3;
     case GgmlType::kQ2_K:
     case GgmlType::kIQ2_XXS:
     case GgmlType::kIQ2_XS:
     case GgmlType::kIQ2_S:
-    case GgmlType::kTQ2_0: return 2;
-    case GgmlType::kTQ1_0: return 1.58;  // log2(3): one ternary digit
+    case GgmlType::kTQ2_0:
+      return 2;
+    case GgmlType::kTQ1_0:
+      return 1.58;  // log2(3): one ternary digit
     case GgmlType::kIQ1_S:
     case GgmlType::kIQ1_M:
-    case GgmlType::kQ1_0: return 1;
+    case GgmlType::kQ1_0:
+      return 1;
   }
   return 0;
 }
@@ -116,24 +127,36 @@ TensorClass ClassOf(std::string_view name) {
 
 std::string_view TensorClassName(TensorClass tensor_class) {
   switch (tensor_class) {
-    case TensorClass::kTokenEmbedding: return "token embedding";
-    case TensorClass::kAttention: return "attention";
-    case TensorClass::kFeedForward: return "feed-forward";
-    case TensorClass::kOutput: return "output";
-    case TensorClass::kNorm: return "norms";
-    case TensorClass::kOther: return "other";
+    case TensorClass::kTokenEmbedding:
+      return "token embedding";
+    case TensorClass::kAttention:
+      return "attention";
+    case TensorClass::kFeedForward:
+      return "feed-forward";
+    case TensorClass::kOutput:
+      return "output";
+    case TensorClass::kNorm:
+      return "norms";
+    case TensorClass::kOther:
+      return "other";
   }
   return "other";
 }
 
 std::string_view TensorClassKey(TensorClass tensor_class) {
   switch (tensor_class) {
-    case TensorClass::kTokenEmbedding: return "token_embedding";
-    case TensorClass::kAttention: return "attention";
-    case TensorClass::kFeedForward: return "feed_forward";
-    case TensorClass::kOutput: return "output";
-    case TensorClass::kNorm: return "norms";
-    case TensorClass::kOther: return "other";
+    case TensorClass::kTokenEmbedding:
+      return "token_embedding";
+    case TensorClass::kAttention:
+      return "attention";
+    case TensorClass::kFeedForward:
+      return "feed_forward";
+    case TensorClass::kOutput:
+      return "output";
+    case TensorClass::kNorm:
+      return "norms";
+    case TensorClass::kOther:
+      return "other";
   }
   return "other";
 }

@@ -72,8 +72,8 @@ class InputWeights final : public WeightSource {
   InputWeights(const ModelInput& input, std::unique_ptr<ModelInput> owned)
       : owned_(std::move(owned)), input_(input) {
     for (const InputTensor& tensor : input_.tensors()) {
-      weights_.push_back({tensor.name, std::string(GgmlTypeName(tensor.type)), tensor.shape,
-                          tensor.n_bytes()});
+      weights_.push_back(
+          {tensor.name, std::string(GgmlTypeName(tensor.type)), tensor.shape, tensor.n_bytes()});
     }
   }
 

@@ -61,13 +61,13 @@ class SchemaSubsetValidator {
     if (!ok) errors.push_back(at + ": " + value.dump() + " is not of type " + type.dump());
   }
 
-  void CheckObject(const nlohmann::json& schema, const nlohmann::json& value,
-                   const std::string& at, std::vector<std::string>& errors) const {
+  void CheckObject(const nlohmann::json& schema, const nlohmann::json& value, const std::string& at,
+                   std::vector<std::string>& errors) const {
     if (!value.is_object()) return;
     const nlohmann::json properties = schema.value("properties", nlohmann::json::object());
     for (const auto& name : schema.value("required", nlohmann::json::array())) {
-      if (!value.contains(name)) errors.push_back(at + ": missing required '" +
-                                                  name.get<std::string>() + "'");
+      if (!value.contains(name))
+        errors.push_back(at + ": missing required '" + name.get<std::string>() + "'");
     }
     for (const auto& [key, item] : value.items()) {
       if (properties.contains(key)) {
@@ -81,9 +81,10 @@ class SchemaSubsetValidator {
   void Check(const nlohmann::json& schema, const nlohmann::json& value, const std::string& at,
              std::vector<std::string>& errors) const {
     static const std::set<std::string> kKnown = {
-        "$ref", "type",  "properties", "required", "additionalProperties", "items",
-        "enum", "const", "minimum",    "maximum",  "oneOf",  "$schema", "$id",
-        "title", "description", "definitions"};
+        "$ref",       "type",    "properties", "required", "additionalProperties",
+        "items",      "enum",    "const",      "minimum",  "maximum",
+        "oneOf",      "$schema", "$id",        "title",    "description",
+        "definitions"};
     for (const auto& [keyword, unused] : schema.items()) {
       if (!kKnown.contains(keyword)) errors.push_back(at + ": unsupported keyword " + keyword);
     }
@@ -97,8 +98,8 @@ class SchemaSubsetValidator {
     if (schema.contains("enum")) {
       bool found = false;
       for (const auto& option : schema["enum"]) found = found || option == value;
-      if (!found) errors.push_back(at + ": " + value.dump() + " is not one of " +
-                                   schema["enum"].dump());
+      if (!found)
+        errors.push_back(at + ": " + value.dump() + " is not one of " + schema["enum"].dump());
     }
     if (value.is_number() && schema.contains("minimum") && value < schema["minimum"]) {
       errors.push_back(at + ": " + value.dump() + " is below " + schema["minimum"].dump());

@@ -54,15 +54,19 @@ void CheckSizesMatchQuantize(const std::filesystem::path& testdata, const std::s
   testing::TempDir tmp;
   std::vector<std::string> flags = {"--type", kAllTypes};  // report takes --types too
   if (pure) flags.push_back("--pure");
-  std::vector<std::string> report_args = {"report", ConvertF32(testdata, model), "--format",
-                                          "json", "--no-quality"};
+  std::vector<std::string> report_args = {"report", ConvertF32(testdata, model), "--format", "json",
+                                          "--no-quality"};
   report_args.insert(report_args.end(), flags.begin(), flags.end());
   const auto report = RunQtk(report_args);
   INFO(report.err);
   REQUIRE(report.exit_code == 0);
   const auto sizes = ReportedSizes(report.out);
   REQUIRE(sizes.size() == 32);
-  std::vector<std::string> quantize_args = {"quantize", "-q", "-j", "2", "-o",
+  std::vector<std::string> quantize_args = {"quantize",
+                                            "-q",
+                                            "-j",
+                                            "2",
+                                            "-o",
                                             (tmp / "{type}.gguf").string(),
                                             ConvertF32(testdata, model)};
   quantize_args.insert(quantize_args.end(), flags.begin(), flags.end());
@@ -125,16 +129,15 @@ TEST_CASE("the JSON report validates against docs/report-schema.json", "[cli][re
 TEST_CASE("the validator rejects what the schema forbids", "[report][schema]") {
   const testing::SchemaSubsetValidator validator(Schema());
   CHECK(!validator.Validate(nlohmann::json{{"schema", "qtk.report/2"}}).empty());
-  nlohmann::json compare = {{"schema", "qtk.compare/1"},
-                            {"a", {{"path", "a"}, {"description", "d"}, {"file_bytes", 1},
-                                   {"tensor_bytes", 1}}},
-                            {"b", {{"path", "b"}, {"description", "d"}, {"file_bytes", 1},
-                                   {"tensor_bytes", 1}}},
-                            {"total", {{"n_elements", 1}, {"rmse", 0}, {"snr_db", nullptr},
-                                       {"cosine", 1}, {"max_abs_error", 0}}},
-                            {"only_in_a", nlohmann::json::array()},
-                            {"only_in_b", nlohmann::json::array()},
-                            {"tensors", nlohmann::json::array()}};
+  nlohmann::json compare = {
+      {"schema", "qtk.compare/1"},
+      {"a", {{"path", "a"}, {"description", "d"}, {"file_bytes", 1}, {"tensor_bytes", 1}}},
+      {"b", {{"path", "b"}, {"description", "d"}, {"file_bytes", 1}, {"tensor_bytes", 1}}},
+      {"total",
+       {{"n_elements", 1}, {"rmse", 0}, {"snr_db", nullptr}, {"cosine", 1}, {"max_abs_error", 0}}},
+      {"only_in_a", nlohmann::json::array()},
+      {"only_in_b", nlohmann::json::array()},
+      {"tensors", nlohmann::json::array()}};
   CHECK(validator.Validate(compare).empty());
   compare["total"]["rmse"] = -1;
   CHECK(!validator.Validate(compare).empty());
@@ -162,8 +165,8 @@ TEST_CASE("a model without a known shape reports memory as unavailable", "[cli][
   const auto doc = nlohmann::json::parse(result.out);
   CHECK(doc["memory"]["available"] == false);
   CHECK(doc["memory"]["unavailable"] == "the model has no block_count (give --layers)");
-  const auto gated = RunQtk({"report", (tmp / "tiny.gguf").string(), "--types", "Q8_0",
-                             "--must-fit", "1GB", "-q"});
+  const auto gated = RunQtk(
+      {"report", (tmp / "tiny.gguf").string(), "--types", "Q8_0", "--must-fit", "1GB", "-q"});
   CHECK(gated.exit_code == 3);
   CHECK(gated.err ==
         "qtk: gate failed: Q8_0: the deployment memory is unknown, so --must-fit cannot pass\n");
@@ -191,7 +194,8 @@ std::string XmlProblem(const std::string& xml) {
     i = gt + 1;
     if (tag.empty()) return "empty tag";
     if (tag[0] == '/') {
-      if (open.empty() || open.back() != tag.substr(1)) return "mismatched </" + tag.substr(1) + ">";
+      if (open.empty() || open.back() != tag.substr(1))
+        return "mismatched </" + tag.substr(1) + ">";
       open.pop_back();
       continue;
     }
@@ -269,8 +273,8 @@ TEST_CASE("the text report fits in 100 columns and states what it assumed",
 TEST_CASE("report gates exit 3 with one line per breach", "[cli][report][testdata]") {
   QTK_REQUIRE_TESTDATA(testdata);
   const std::string model = ConvertF32(testdata, "synth-a");
-  auto result = RunQtk({"report", model, "--types", "Q8_0,Q4_0", "--format", "json",
-                        "--max-size", "1.5MB", "--min-snr", "20"});
+  auto result = RunQtk({"report", model, "--types", "Q8_0,Q4_0", "--format", "json", "--max-size",
+                        "1.5MB", "--min-snr", "20"});
   CHECK(result.exit_code == 3);
   CHECK(result.err ==
         "qtk: gate failed: Q8_0: size 1,828,192 bytes (1.83 MB) is above --max-size 1.5MB "
@@ -284,8 +288,8 @@ TEST_CASE("report gates exit 3 with one line per breach", "[cli][report][testdat
   // 7B parameters in Q4_K_M (4.3 GB) with a Llama-2-7B shape at context 32768: the F16
   // cache (16 GiB) is most of the memory and breaks a 16GB budget.
   result = RunQtk({"report", model, "--types", "Q4_K_M", "--no-quality", "--params", "7e9",
-                   "--context", "32768", "--layers", "32", "--kv-heads", "32", "--head-dim",
-                   "128", "--must-fit", "16GB"});
+                   "--context", "32768", "--layers", "32", "--kv-heads", "32", "--head-dim", "128",
+                   "--must-fit", "16GB"});
   CHECK(result.exit_code == 3);
   CHECK(result.err.find("qtk: gate failed: Q4_K_M: needs ") == 0);
   CHECK(result.out.find("the KV cache is larger than the weights") != std::string::npos);
@@ -304,15 +308,16 @@ TEST_CASE("quantize gates: size before writing, error on the written file",
   const std::string out = (tmp / "q4.gguf").string();
   auto result = RunQtk({"quantize", "-q", model, out, "Q4_0", "--max-size", "1MB"});
   CHECK(result.exit_code == 3);
-  CHECK(result.err == "qtk: gate failed: Q4_0: size 1,010,016 bytes (1.01 MB) is above "
-                      "--max-size 1MB (1,000,000 bytes)\n");
+  CHECK(result.err ==
+        "qtk: gate failed: Q4_0: size 1,010,016 bytes (1.01 MB) is above "
+        "--max-size 1MB (1,000,000 bytes)\n");
   CHECK(!std::filesystem::exists(out));  // a size breach writes nothing
   result = RunQtk({"quantize", "-q", model, out, "Q4_0", "--min-snr", "20", "--max-size", "2MB"});
   CHECK(result.exit_code == 3);
   CHECK(result.err == "qtk: gate failed: Q4_0: snr 17.49 dB is below --min-snr 20\n");
   CHECK(std::filesystem::exists(out));  // kept for inspection
-  result = RunQtk({"quantize", "-q", "-f", model, out, "Q4_0", "--min-snr", "17",
-                   "--max-rmse", "0.02", "--must-fit", "1GB"});
+  result = RunQtk({"quantize", "-q", "-f", model, out, "Q4_0", "--min-snr", "17", "--max-rmse",
+                   "0.02", "--must-fit", "1GB"});
   CHECK(result.exit_code == 0);
   CHECK(result.err.empty());
   result = RunQtk({"quantize", "--dry-run", "-q", model, (tmp / "dry.gguf").string(), "Q4_0",
@@ -348,7 +353,8 @@ TEST_CASE("compare: a file against itself, and pure Q4_0 against its source",
   CHECK(doc["tensors"][0]["type_b"] == "Q4_0");
   CHECK(doc["tensors"][19]["snr_db"].is_null());
   for (size_t i = 1; i < 15; ++i) {
-    CHECK(doc["tensors"][i - 1]["snr_db"].get<double>() <= doc["tensors"][i]["snr_db"].get<double>());
+    CHECK(doc["tensors"][i - 1]["snr_db"].get<double>() <=
+          doc["tensors"][i]["snr_db"].get<double>());
   }
   result = RunQtk({"compare", f32, q4});
   CHECK(result.out.find("Per tensor, worst first") != std::string::npos);

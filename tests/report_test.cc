@@ -1,10 +1,11 @@
 // The report library: units, KV-cache arithmetic against hand-computed values, memory fits,
 // tensor classes, gate lines, and the error measurement against files really written.
+#include "qtk/report.h"
+
 #include <catch2/catch.hpp>
 #include <cmath>
 
 #include "qtk/compare.h"
-#include "qtk/report.h"
 #include "qtk/units.h"
 #include "test_support.h"
 
@@ -139,8 +140,10 @@ TEST_CASE("nominal bits are the bits in the type's name", "[report]") {
   CHECK(NominalBits(ReportTarget{"Q8_0", FileType::kMostlyQ8_0, std::nullopt}) == 8);
   CHECK(NominalBits(ReportTarget{"Q4_K_M", FileType::kMostlyQ4_K_M, std::nullopt}) == 4);
   CHECK(NominalBits(ReportTarget{"IQ3_XXS", FileType::kMostlyIQ3_XXS, std::nullopt}) == 3);
-  CHECK(NominalBits(ReportTarget{"int4-g128", FileType::kAllF32, ParseScheme("int4-g128").value()}) == 4);
-  CHECK(NominalBits(ReportTarget{"int8-channel", FileType::kAllF32, ParseScheme("int8-channel").value()}) == 8);
+  CHECK(NominalBits(
+            ReportTarget{"int4-g128", FileType::kAllF32, ParseScheme("int4-g128").value()}) == 4);
+  CHECK(NominalBits(ReportTarget{"int8-channel", FileType::kAllF32,
+                                 ParseScheme("int8-channel").value()}) == 8);
   CHECK(NominalBits(ReportTarget{"nf4", FileType::kAllF32, ParseScheme("nf4").value()}) == 4);
   for (const GgmlTypeTraits& traits : AllGgmlTypes()) {
     INFO(traits.name);

@@ -32,10 +32,14 @@ Status WriteTextFile(const std::string& path, const std::string& text) {
 std::string Render(const Report& report, const ReportJob& job,
                    const std::vector<std::string>& breaches) {
   switch (job.format) {
-    case ReportFormat::kText: return FormatReportText(report);
-    case ReportFormat::kMarkdown: return FormatReportMarkdown(report);
-    case ReportFormat::kCsv: return FormatReportCsv(report, job.table);
-    case ReportFormat::kJson: return FormatReportJson(report, breaches);
+    case ReportFormat::kText:
+      return FormatReportText(report);
+    case ReportFormat::kMarkdown:
+      return FormatReportMarkdown(report);
+    case ReportFormat::kCsv:
+      return FormatReportCsv(report, job.table);
+    case ReportFormat::kJson:
+      return FormatReportJson(report, breaches);
   }
   return "";
 }
@@ -76,14 +80,16 @@ int RunReport(const ReportArgs& args) {
 void AddReportCommand(CLI::App& app, CommandRunner& runner) {
   auto args = std::make_shared<ReportArgs>();
   CLI::App* command = app.add_subcommand(
-      "report", "Sizes, memory and weight error of a model in several precisions (writes no model)");
+      "report",
+      "Sizes, memory and weight error of a model in several precisions (writes no model)");
   command->footer(std::string("Default types: ") + kDefaultReportTypes +
                   "\nExit codes: 0 ok, 1 input error, 2 usage error, 3 a gate failed. "
                   "See docs/report.md.");
   command->add_option("path", args->path, "GGUF file, safetensors file or model directory")
       ->required();
-  command->add_option("-t,--types,--type", args->types,
-                      "Types to report on, comma-separated (llama.cpp types or qtk schemes)")
+  command
+      ->add_option("-t,--types,--type", args->types,
+                   "Types to report on, comma-separated (llama.cpp types or qtk schemes)")
       ->allow_extra_args(false);
   command->add_option("--format", args->format, "text (default), markdown, csv or json");
   command->add_option("--table", args->table,

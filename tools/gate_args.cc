@@ -22,10 +22,10 @@ Result<double> ParseNumber(const std::string& option, const std::string& text) {
 
 Result<GgmlType> ParseKvType(const std::string& text) {
   const std::optional<GgmlType> type = GgmlTypeFromName(text);
-  if (type && (*type == GgmlType::kF32 || *type == GgmlType::kF16 || *type == GgmlType::kBF16 ||
-               *type == GgmlType::kQ8_0 || *type == GgmlType::kQ4_0 || *type == GgmlType::kQ4_1 ||
-               *type == GgmlType::kQ5_0 || *type == GgmlType::kQ5_1 ||
-               *type == GgmlType::kIQ4_NL)) {
+  if (type &&
+      (*type == GgmlType::kF32 || *type == GgmlType::kF16 || *type == GgmlType::kBF16 ||
+       *type == GgmlType::kQ8_0 || *type == GgmlType::kQ4_0 || *type == GgmlType::kQ4_1 ||
+       *type == GgmlType::kQ5_0 || *type == GgmlType::kQ5_1 || *type == GgmlType::kIQ4_NL)) {
     return *type;
   }
   return Status::InvalidArgument("--kv-types: '" + text +
@@ -68,17 +68,18 @@ void AddDeploymentOptions(CLI::App& command, DeploymentArgs& args, bool with_bud
   command.add_option("--context", args.context,
                      "Context length for the KV cache (default: the model's)");
   command.add_option("--batch", args.batch, "Sequences served at once (default: 1)");
-  command.add_option("--kv-types", args.kv_types,
-                     "KV cache types, comma-separated (default: F16,Q8_0,Q4_0; the first one is "
-                     "used by --must-fit)")
+  command
+      .add_option("--kv-types", args.kv_types,
+                  "KV cache types, comma-separated (default: F16,Q8_0,Q4_0; the first one is "
+                  "used by --must-fit)")
       ->allow_extra_args(false);
   if (with_budgets) {
-    command.add_option("--budget", args.budgets,
-                       "Memory budgets to check, comma-separated (default: 8GB,16GB,24GB,80GB)")
+    command
+        .add_option("--budget", args.budgets,
+                    "Memory budgets to check, comma-separated (default: 8GB,16GB,24GB,80GB)")
         ->allow_extra_args(false);
   }
-  command.add_option("--overhead", args.overhead,
-                     "Fixed runtime overhead (default: 512MiB)");
+  command.add_option("--overhead", args.overhead, "Fixed runtime overhead (default: 512MiB)");
   command.add_option("--overhead-percent", args.overhead_percent,
                      "Runtime overhead as a percentage of weights + KV cache (default: 5)");
   command.add_option("--layers", args.layers, "Layers, for the KV cache (default: the model's)");
@@ -149,7 +150,8 @@ Result<MemoryOptions> InterpretDeployment(const DeploymentArgs& args) {
 }
 
 int ReportBreaches(const std::vector<std::string>& breaches) {
-  for (const std::string& line : breaches) std::fprintf(stderr, "qtk: gate failed: %s\n", line.c_str());
+  for (const std::string& line : breaches)
+    std::fprintf(stderr, "qtk: gate failed: %s\n", line.c_str());
   return breaches.empty() ? kExitOk : kExitGateFailed;
 }
 

@@ -31,7 +31,7 @@ struct DeploymentArgs {
   std::vector<std::string> budgets;
   std::string overhead = "512MiB";
   double overhead_percent = 5;
-  int64_t layers = 0;    // 0: the model's
+  int64_t layers = 0;  // 0: the model's
   int64_t kv_heads = 0;
   int64_t head_dim = 0;
 };

@@ -109,22 +109,22 @@ Json MemoryJson(const MemoryReport& memory) {
   for (const KvAtContext& at : memory.kv_by_context) {
     by_context.push_back({{"context", at.context}, {"bytes", at.n_bytes}});
   }
-  return {{"available", true},
-          {"context", memory.context},
-          {"context_source", memory.context_source},
-          {"batch", options.batch},
-          {"shape",
-           {{"n_layers", memory.shape.n_layers},
-            {"n_kv_heads", memory.shape.n_kv_heads},
-            {"head_dim", memory.shape.head_dim},
-            {"source", memory.shape_source}}},
-          {"overhead",
-           {{"fixed_bytes", options.overhead.fixed_bytes},
-            {"fraction", options.overhead.fraction}}},
-          {"kv_types", std::move(kv_types)},
-          {"budgets", std::move(budgets)},
-          {"rows", std::move(rows)},
-          {"kv_by_context", std::move(by_context)}};
+  return {
+      {"available", true},
+      {"context", memory.context},
+      {"context_source", memory.context_source},
+      {"batch", options.batch},
+      {"shape",
+       {{"n_layers", memory.shape.n_layers},
+        {"n_kv_heads", memory.shape.n_kv_heads},
+        {"head_dim", memory.shape.head_dim},
+        {"source", memory.shape_source}}},
+      {"overhead",
+       {{"fixed_bytes", options.overhead.fixed_bytes}, {"fraction", options.overhead.fraction}}},
+      {"kv_types", std::move(kv_types)},
+      {"budgets", std::move(budgets)},
+      {"rows", std::move(rows)},
+      {"kv_by_context", std::move(by_context)}};
 }
 
 }  // namespace

@@ -28,8 +28,8 @@ std::vector<std::string> KvFormula(const MemoryReport& memory) {
   return {"KV cache = 2 x " + std::to_string(memory.shape.n_layers) + " layers x " +
               std::to_string(memory.shape.n_kv_heads) + " kv heads x " +
               std::to_string(memory.shape.head_dim) + " head dim x " +
-              std::to_string(memory.context) + " tokens x " +
-              std::to_string(memory.options.batch) + " sequences x bytes per element",
+              std::to_string(memory.context) + " tokens x " + std::to_string(memory.options.batch) +
+              " sequences x bytes per element",
           "  bytes per element: " + per_element + " (shape from " + memory.shape_source + ")"};
 }
 
@@ -43,8 +43,7 @@ std::string OverheadFormula(const RuntimeOverhead& overhead) {
 Section TableSection(const Report& report) {
   const MemoryReport& memory = report.memory;
   Section section{"Deployment memory at context " + std::to_string(memory.context) + " (" +
-                      memory.context_source + "), batch " +
-                      std::to_string(memory.options.batch),
+                      memory.context_source + "), batch " + std::to_string(memory.options.batch),
                   {},
                   {},
                   {}};
@@ -64,8 +63,10 @@ Section TableSection(const Report& report) {
   }
   int n_kv_dominated = 0;
   for (const MemoryRow& row : memory.rows) {
-    std::vector<std::string> cells = {row.target, std::string(GgmlTypeName(row.kv_type)),
-                                      FormatBytes(row.weights_bytes), FormatBytes(row.kv_bytes),
+    std::vector<std::string> cells = {row.target,
+                                      std::string(GgmlTypeName(row.kv_type)),
+                                      FormatBytes(row.weights_bytes),
+                                      FormatBytes(row.kv_bytes),
                                       FormatBytes(row.overhead_bytes),
                                       FormatBytes(row.total_bytes()),
                                       FormatPercent(row.kv_share())};
@@ -96,10 +97,8 @@ Section ContextSection(const Report& report) {
   const size_t smallest = SmallestTarget(report);
   const std::string name = report.sizes.targets[smallest].target.name;
   const auto weights = static_cast<double>(report.deployed_bytes(smallest));
-  Section section{"KV cache by context (batch " + std::to_string(memory.options.batch) + ")",
-                  {},
-                  {},
-                  {}};
+  Section section{
+      "KV cache by context (batch " + std::to_string(memory.options.batch) + ")", {}, {}, {}};
   section.notes.push_back("how the cache grows with the context, against the smallest weights (" +
                           name + ", " + FormatBytes(report.deployed_bytes(smallest)) + ")");
   TextTable table{{"context"}, {}, {true}};

@@ -17,7 +17,7 @@ struct TextTable {
 
 struct Section {
   std::string title;
-  std::vector<std::string> notes;   // lines before the tables
+  std::vector<std::string> notes;  // lines before the tables
   std::vector<TextTable> tables;
   std::vector<std::string> footer;  // lines after the tables
 };

@@ -53,12 +53,13 @@ Section InputSection(const Report& report) {
 Section SizeSection(const Report& report) {
   const SizeReport& sizes = report.sizes;
   Section section{"Size of each output (exactly what qtk quantize writes)", {}, {}, {}};
-  section.notes.push_back("GB = 10^9 bytes, GiB = 2^30; bpw = bits per weight of the tensor data; "
-                          "ideal = weights x the bits in the type's name / 8");
-  TextTable table{{"type", "file bytes", "GB", "GiB", "bpw", "ideal GB", "vs ideal", "x F16",
-                   "x input"},
-                  {},
-                  {false, true, true, true, true, true, true, true, true}};
+  section.notes.push_back(
+      "GB = 10^9 bytes, GiB = 2^30; bpw = bits per weight of the tensor data; "
+      "ideal = weights x the bits in the type's name / 8");
+  TextTable table{
+      {"type", "file bytes", "GB", "GiB", "bpw", "ideal GB", "vs ideal", "x F16", "x input"},
+      {},
+      {false, true, true, true, true, true, true, true, true}};
   for (size_t i = 0; i < sizes.targets.size(); ++i) {
     const TargetSize& t = sizes.targets[i];
     const double file = static_cast<double>(t.file_bytes);
@@ -73,15 +74,17 @@ Section SizeSection(const Report& report) {
 }
 
 Section HypotheticalSection(const Report& report) {
-  Section section{"Hypothetical model of " + FormatParams(*report.hypothetical_params) +
-                      " parameters",
-                  {},
-                  {},
-                  {}};
-  section.notes.push_back("size = parameters x the bits per weight measured on this model / 8 "
-                          "(metadata not included);");
-  section.notes.push_back("a real model of that size may mix types differently. Memory and "
-                          "size gates below use these sizes.");
+  Section section{
+      "Hypothetical model of " + FormatParams(*report.hypothetical_params) + " parameters",
+      {},
+      {},
+      {}};
+  section.notes.push_back(
+      "size = parameters x the bits per weight measured on this model / 8 "
+      "(metadata not included);");
+  section.notes.push_back(
+      "a real model of that size may mix types differently. Memory and "
+      "size gates below use these sizes.");
   TextTable table{{"type", "bpw", "GB", "GiB", "ideal GB"}, {}, {false, true, true, true, true}};
   for (const HypotheticalSize& h : report.hypothetical) {
     table.rows.push_back(
@@ -92,11 +95,11 @@ Section HypotheticalSection(const Report& report) {
 }
 
 Section BreakdownSection(const TargetSize& size) {
-  Section section{"Where the bytes go: " + size.target.name + " (" +
-                      FormatCount(size.file_bytes) + " bytes)",
-                  {},
-                  {},
-                  {}};
+  Section section{
+      "Where the bytes go: " + size.target.name + " (" + FormatCount(size.file_bytes) + " bytes)",
+      {},
+      {},
+      {}};
   const double file = static_cast<double>(size.file_bytes);
   TextTable classes{{"class", "tensors", "weights", "bytes", "share", "bpw", "types"},
                     {},
@@ -116,8 +119,8 @@ Section BreakdownSection(const TargetSize& size) {
                   {},
                   {false, true, true, true, true, true}};
   for (const ByteGroup& group : size.types) {
-    types.rows.push_back({group.name, std::to_string(group.n_tensors),
-                          FormatCount(group.n_weights), FormatBytes(group.n_bytes),
+    types.rows.push_back({group.name, std::to_string(group.n_tensors), FormatCount(group.n_weights),
+                          FormatBytes(group.n_bytes),
                           FormatPercent(static_cast<double>(group.n_bytes) / file),
                           FormatBitsPerWeight(group.n_bytes, group.n_weights)});
   }
@@ -130,11 +133,10 @@ Section QualitySection(const Report& report) {
   Section section{"Weight error of each output", {}, {}, {}};
   section.notes.push_back(
       "every quantized tensor quantized and decoded in memory, compared with the input;");
-  section.notes.push_back(
-      report.sample_rows > 0
-          ? "sampled: " + std::to_string(report.sample_rows) +
-                " evenly spaced rows of each tensor (--sample), not every row"
-          : "every row of every tensor (no sampling)");
+  section.notes.push_back(report.sample_rows > 0
+                              ? "sampled: " + std::to_string(report.sample_rows) +
+                                    " evenly spaced rows of each tensor (--sample), not every row"
+                              : "every row of every tensor (no sampling)");
   TextTable table{{"type", "tensors", "RMSE", "SNR dB", "cosine", "worst tensor", "its SNR"},
                   {},
                   {false, true, true, true, true, false, true}};

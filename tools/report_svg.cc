@@ -27,11 +27,20 @@ std::string Escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -186,9 +195,9 @@ std::string BarPanel(const Report& report, const std::vector<double>& gb) {
            Escape(FormatSignificant(gb[i])) + " GB</title></rect>\n";
     const std::string label = FormatSignificant(gb[i]) + " GB";
     if (rotate_labels) {
-      out += Text(cx + 3, y - 4, label,
-                  "font-size=\"10\" transform=\"rotate(-90 " + Fmt(cx + 3) + " " + Fmt(y - 4) +
-                      ")\"");
+      out +=
+          Text(cx + 3, y - 4, label,
+               "font-size=\"10\" transform=\"rotate(-90 " + Fmt(cx + 3) + " " + Fmt(y - 4) + ")\"");
     } else {
       out += Text(cx, y - 5, label, "text-anchor=\"middle\" font-size=\"10\"");
     }
@@ -285,12 +294,15 @@ std::string FormatReportSvg(const Report& report) {
   const std::vector<double> gb = SizesGB(report);
   std::string out =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + Fmt(kWidth) + "\" height=\"" +
-      Fmt(kHeight) + "\" viewBox=\"0 0 " + Fmt(kWidth) + " " + Fmt(kHeight) +
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
+      Fmt(kWidth) + "\" height=\"" + Fmt(kHeight) + "\" viewBox=\"0 0 " + Fmt(kWidth) + " " +
+      Fmt(kHeight) +
       "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n"
-      "<title>qtk report: " + Escape(report.input_path) + "</title>\n"
-      "<rect x=\"0\" y=\"0\" width=\"" + Fmt(kWidth) + "\" height=\"" + Fmt(kHeight) +
-      "\" fill=\"#ffffff\"/>\n";
+      "<title>qtk report: " +
+      Escape(report.input_path) +
+      "</title>\n"
+      "<rect x=\"0\" y=\"0\" width=\"" +
+      Fmt(kWidth) + "\" height=\"" + Fmt(kHeight) + "\" fill=\"#ffffff\"/>\n";
   if (!gb.empty()) out += BarPanel(report, gb) + ScatterPanel(report, gb);
   std::string caption = "qtk report " + report.input_path;
   if (report.sample_rows > 0) {

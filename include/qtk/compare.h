@@ -23,9 +23,9 @@ namespace qtk {
 
 struct WeightInfo {
   std::string name;
-  std::string type;             // "Q4_K", "F32", or a scheme name ("int4-g128")
-  std::vector<int64_t> shape;   // logical shape, GGUF order
-  uint64_t n_bytes = 0;         // stored bytes, companion tensors included
+  std::string type;            // "Q4_K", "F32", or a scheme name ("int4-g128")
+  std::vector<int64_t> shape;  // logical shape, GGUF order
+  uint64_t n_bytes = 0;        // stored bytes, companion tensors included
 
   int64_t n_elements() const;
 };

@@ -20,9 +20,7 @@ struct Gates {
   std::optional<uint64_t> must_fit_bytes;  // --must-fit: weights + KV cache + overhead
   std::string must_fit_text;
 
-  bool any() const {
-    return max_size_bytes || min_snr_db || max_rmse || must_fit_bytes;
-  }
+  bool any() const { return max_size_bytes || min_snr_db || max_rmse || must_fit_bytes; }
   bool needs_quality() const { return min_snr_db || max_rmse; }
 };
 

@@ -67,18 +67,18 @@ struct ByteGroup {
   std::string name;  // TensorClassKey or the type name ("Q4_K", "int4-g128")
   int n_tensors = 0;
   uint64_t n_weights = 0;
-  uint64_t n_bytes = 0;             // tensor data (companion tensors included)
-  std::vector<std::string> types;   // classes only: the types used, sorted by name
+  uint64_t n_bytes = 0;            // tensor data (companion tensors included)
+  std::vector<std::string> types;  // classes only: the types used, sorted by name
 };
 
 struct TargetSize {
   ReportTarget target;
-  uint64_t file_bytes = 0;    // exactly what `qtk quantize` writes: metadata and padding too
-  uint64_t tensor_bytes = 0;  // the tensor data alone
-  uint64_t n_weights = 0;     // elements of every tensor
-  double nominal_bits = 0;    // NominalBits(target)
-  std::vector<ByteGroup> classes;    // in TensorClass order; classes without tensors omitted
-  std::vector<ByteGroup> types;      // by type name
+  uint64_t file_bytes = 0;         // exactly what `qtk quantize` writes: metadata and padding too
+  uint64_t tensor_bytes = 0;       // the tensor data alone
+  uint64_t n_weights = 0;          // elements of every tensor
+  double nominal_bits = 0;         // NominalBits(target)
+  std::vector<ByteGroup> classes;  // in TensorClass order; classes without tensors omitted
+  std::vector<ByteGroup> types;    // by type name
   std::vector<std::string> warnings;  // fallbacks (a row that does not fit the block size)
 
   // tensor_bytes * 8 / n_weights (what llama-quantize calls bits per weight).
@@ -152,8 +152,7 @@ struct RuntimeOverhead {
   uint64_t fixed_bytes = 512ull << 20;
   double fraction = 0.05;
 };
-uint64_t OverheadBytes(const RuntimeOverhead& overhead, uint64_t weights_bytes,
-                       uint64_t kv_bytes);
+uint64_t OverheadBytes(const RuntimeOverhead& overhead, uint64_t weights_bytes, uint64_t kv_bytes);
 
 struct MemoryBudget {
   std::string label;  // as the user wrote it: "24GB"
@@ -228,7 +227,7 @@ struct TargetQuality {
   std::string target;  // MeasureQuality: the plan's output path; BuildReport: the target name
   // Set when the error could not be measured (a type qtk cannot produce); stats are empty.
   std::string unavailable;
-  ErrorStats total;                 // over every quantized tensor
+  ErrorStats total;                  // over every quantized tensor
   std::vector<TensorError> tensors;  // the quantized tensors, in input order
 
   // The tensor with the lowest SNR, or nullptr without quantized tensors.
@@ -290,8 +289,8 @@ struct Report {
   std::vector<HypotheticalSize> hypothetical;  // one per target when hypothetical_params
   MemoryReport memory;
   bool quality_measured = false;
-  int64_t sample_rows = 0;               // as asked (0: all rows)
-  std::vector<TargetQuality> quality;    // one per target when quality_measured
+  int64_t sample_rows = 0;             // as asked (0: all rows)
+  std::vector<TargetQuality> quality;  // one per target when quality_measured
 
   // The weights size used for memory and the size gates: hypothetical when asked for,
   // otherwise the exact file size.
