@@ -71,7 +71,8 @@ std::string RenderText(const std::vector<Section>& sections) {
 std::string RenderMarkdown(const std::string& heading, const std::vector<Section>& sections) {
   std::string out = "# " + heading + "\n";
   for (const Section& section : sections) {
-    out += "\n## " + section.title + "\n\n";
+    if (!out.ends_with("\n\n")) out += "\n";
+    out += "## " + section.title + "\n\n";
     for (const std::string& note : section.notes) out += note + "  \n";
     if (!section.notes.empty()) out += "\n";
     for (const TextTable& table : section.tables) {
