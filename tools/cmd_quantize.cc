@@ -9,10 +9,12 @@
 #include <optional>
 
 #include "commands.h"
+#include "gate_args.h"
 #include "logging.h"
 #include "qtk/imatrix.h"
 #include "progress.h"
 #include "quantize_args.h"
+#include "quantize_gates.h"
 #include "quantize_report.h"
 #include "signals.h"
 
@@ -24,6 +26,8 @@ struct QuantizeFlags {
   bool quiet = false;
   bool verbose = false;
   bool json = false;
+  GateArgs gates;
+  DeploymentArgs deployment;
 };
 
 int RunQuantize(const QuantizeFlags& flags) {
@@ -34,6 +38,10 @@ int RunQuantize(const QuantizeFlags& flags) {
   const auto start = std::chrono::steady_clock::now();
   Result<QuantizeJob> job = InterpretQuantizeArgs(flags.args);
   if (!job.ok()) return ReportError(job.status());
+  Result<Gates> gates = InterpretGates(flags.gates);
+  if (!gates.ok()) return ReportError(gates.status());
+  Result<MemoryOptions> memory = InterpretDeployment(flags.deployment);
+  if (!memory.ok()) return ReportError(memory.status());
   Result<std::unique_ptr<ModelInput>> input = OpenModelInput(job->input);
   if (!input.ok()) return ReportError(input.status());
   std::optional<ImportanceMatrix> imatrix;
@@ -53,6 +61,11 @@ int RunQuantize(const QuantizeFlags& flags) {
   for (const OutputPlan& plan : *plans) {
     for (const std::string& warning : plan.warnings) spdlog::warn("{}", warning);
   }
+  // Sizes are exact before writing: a size or memory breach writes nothing.
+  Result<std::vector<std::string>> size_breaches =
+      CheckPlanGates(**input, *plans, job->type_names, *gates, *memory);
+  if (!size_breaches.ok()) return ReportError(size_breaches.status());
+  if (!size_breaches->empty()) return ReportBreaches(*size_breaches);
   if (job->dry_run) {
     if (!flags.json) {
       for (const OutputPlan& plan : *plans) {
@@ -84,6 +97,9 @@ int RunQuantize(const QuantizeFlags& flags) {
                    summary->n_nonfinite_zeroed);
     }
   }
+  Result<std::vector<std::string>> error_breaches = CheckErrorGates(
+      **input, *plans, job->type_names, *gates, !job->dry_run, job->options.n_threads);
+  if (!error_breaches.ok()) return ReportError(error_breaches.status());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (flags.json) {
@@ -92,7 +108,8 @@ int RunQuantize(const QuantizeFlags& flags) {
   } else if (!flags.quiet) {
     std::fputs(FormatSizeReport(**input, *plans, job->type_names, job->dry_run).c_str(), stdout);
   }
-  return kExitOk;
+  std::fflush(stdout);
+  return ReportBreaches(*error_breaches);
 }
 
 }  // namespace
@@ -144,6 +161,8 @@ void AddQuantizeCommand(CLI::App& app, CommandRunner& runner) {
   command->add_flag("-q,--quiet", flags->quiet, "Print nothing but errors");
   command->add_flag("-v,--verbose", flags->verbose, "One line per tensor");
   command->add_flag("--json", flags->json, "Print a JSON summary on stdout");
+  AddGateOptions(*command, flags->gates);
+  AddDeploymentOptions(*command, flags->deployment, /*with_budgets=*/false);
   command->callback([&runner, flags] { runner.run = [flags] { return RunQuantize(*flags); }; });
 }
 

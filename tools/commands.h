@@ -28,6 +28,8 @@ struct CommandRunner {
 void AddInspectCommand(CLI::App& app, CommandRunner& runner);
 void AddQuantizeCommand(CLI::App& app, CommandRunner& runner);
 void AddSynthCommand(CLI::App& app, CommandRunner& runner);
+void AddReportCommand(CLI::App& app, CommandRunner& runner);
+void AddCompareCommand(CLI::App& app, CommandRunner& runner);
 
 // Prints "qtk: error: <message>" on stderr and returns the exit code for `status`.
 int ReportError(const Status& status);

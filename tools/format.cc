@@ -25,7 +25,7 @@ std::string FormatCount(uint64_t n) {
   std::string out;
   const size_t lead = digits.size() % 3;
   for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (i - lead) % 3 == 0) out += ',';
+    if (i > 0 && (i + 3 - lead) % 3 == 0) out += ',';  // i - lead would wrap below lead
     out += digits[i];
   }
   return out;

@@ -28,6 +28,8 @@ int Main(int argc, char** argv) {
   AddInspectCommand(app, runner);
   AddQuantizeCommand(app, runner);
   AddSynthCommand(app, runner);
+  AddReportCommand(app, runner);
+  AddCompareCommand(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
