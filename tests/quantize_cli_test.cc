@@ -157,3 +157,24 @@ TEST_CASE("quantize --imatrix records the importance matrix and honours the filt
 
 }  // namespace
 }  // namespace qtk
+
+namespace qtk {
+namespace {
+
+TEST_CASE("with --type, a trailing number is the thread count; -q silences --dry-run",
+          "[cli][quantize][testdata]") {
+  QTK_REQUIRE_TESTDATA(testdata);
+  auto result = RunQtk({"quantize", "--dry-run", "--json", "--type", "F16", StoriesF32(testdata),
+                        "2"});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  const auto doc = nlohmann::json::parse(result.out);
+  REQUIRE(doc["outputs"].size() == 1);
+  CHECK(doc["outputs"][0]["type"] == "F16");
+  result = RunQtk({"quantize", "-q", "--dry-run", StoriesF32(testdata), "Q4_K_M"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.out.empty());
+}
+
+}  // namespace
+}  // namespace qtk

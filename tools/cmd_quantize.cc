@@ -67,7 +67,7 @@ int RunQuantize(const QuantizeFlags& flags) {
   if (!size_breaches.ok()) return ReportError(size_breaches.status());
   if (!size_breaches->empty()) return ReportBreaches(*size_breaches);
   if (job->dry_run) {
-    if (!flags.json) {
+    if (!flags.json && !flags.quiet) {
       for (const OutputPlan& plan : *plans) {
         std::printf("plan for %s\n%s", plan.spec.path.c_str(), FormatPlanTable(plan).c_str());
         Status kernels = CheckKernelsExist(plan);

@@ -70,8 +70,13 @@ Result<Positionals> SplitPositionals(const QuantizeArgs& args) {
   Positionals out;
   out.input = p[0];
   size_t next = 1;
-  if (next < p.size() && !IsTypeList(p[next]) && !ParseInt(p[next])) out.output = p[next++];
-  if (next < p.size() && IsTypeList(p[next])) out.types = SplitList(p[next++]);
+  // With --type, the positionals are IN [OUT] [NTHREADS]: a number is a thread count.
+  const bool types_given = !args.types.empty();
+  auto is_type = [&](const std::string& text) {
+    return !(types_given && ParseInt(text)) && IsTypeList(text);
+  };
+  if (next < p.size() && !is_type(p[next]) && !ParseInt(p[next])) out.output = p[next++];
+  if (next < p.size() && is_type(p[next])) out.types = SplitList(p[next++]);
   if (next < p.size()) {
     auto threads = ParseInt(p[next]);
     if (!threads || *threads < 0) {
