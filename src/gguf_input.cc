@@ -12,6 +12,12 @@ int64_t InputTensor::n_elements() const {
   return n;
 }
 
+uint64_t ModelInput::stored_tensor_bytes() const {
+  uint64_t n = 0;
+  for (size_t i = 0; i < tensors().size(); ++i) n += stored_n_bytes(i);
+  return n;
+}
+
 namespace {
 
 class GgufInput final : public ModelInput {

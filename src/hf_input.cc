@@ -57,6 +57,7 @@ class SafetensorsInput final : public ModelInput {
   bool is_conversion() const override { return is_conversion_; }
   std::vector<std::string> warnings() const override { return warnings_; }
   std::span<const uint8_t> StoredBytes(size_t /*i*/) const override { return {}; }
+  uint64_t stored_n_bytes(size_t i) const override { return sources_[i].tensor->n_bytes; }
 
   Status ReadF32(size_t i, std::span<float> dst, int n_threads) const override {
     const TensorSource& from = sources_[i];

@@ -186,7 +186,7 @@ Result<OutputPlan> PlanOutput(const ModelInput& input, const ModelFacts& facts,
     planned.name = tensor.name;
     planned.shape = tensor.shape;
     planned.input_type = tensor.type;
-    planned.input_bytes = tensor.n_bytes();
+    planned.input_bytes = input.stored_n_bytes(i);
     QTK_RETURN_IF_ERROR(CheckProducible(planned, options, input.path()));
     plan.tensors.push_back(std::move(planned));
   }

@@ -143,8 +143,7 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input,
   }
   QuantizeSummary summary;
   summary.input_bytes = input.file_bytes();
-  uint64_t bytes_total = 0;
-  for (const InputTensor& tensor : tensors) bytes_total += tensor.n_bytes();
+  const uint64_t bytes_total = input.stored_tensor_bytes();
   uint64_t bytes_done = 0;
   std::vector<float> values;
   std::vector<uint8_t> out;
@@ -177,7 +176,7 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input,
       QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(layout_index, out));
     }
     input.Release(i);
-    bytes_done += tensor.n_bytes();
+    bytes_done += input.stored_n_bytes(i);
     if (options.progress) {
       options.progress({i + 1, tensors.size(), tensor.name, bytes_done, bytes_total});
     }

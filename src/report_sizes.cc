@@ -185,8 +185,8 @@ Result<SizeReport> ReportSizes(const ModelInput& input, const std::vector<Report
   SizeReport report;
   report.input_file_bytes = input.file_bytes();
   report.n_tensors = input.tensors().size();
+  report.input_tensor_bytes = input.stored_tensor_bytes();
   for (const InputTensor& tensor : input.tensors()) {
-    report.input_tensor_bytes += tensor.n_bytes();
     report.n_weights += static_cast<uint64_t>(tensor.n_elements());
   }
   QuantizeModelOptions options;

@@ -1,5 +1,5 @@
 // safetensors parsing: a chain of named steps, each validating what it reads (see
-// qtk/safetensors.h and docs/formats.md for the rules).
+// qtk/safetensors.h and docs/input-validation.md for the rules).
 #include <algorithm>
 #include <limits>
 #include <numeric>

@@ -38,11 +38,7 @@ uint64_t TensorBytes(const OutputPlan& plan) {
   return n;
 }
 
-uint64_t InputTensorBytes(const ModelInput& input) {
-  uint64_t n = 0;
-  for (const InputTensor& tensor : input.tensors()) n += tensor.n_bytes();
-  return n;
-}
+uint64_t InputTensorBytes(const ModelInput& input) { return input.stored_tensor_bytes(); }
 
 uint64_t InputElements(const ModelInput& input) {
   uint64_t n = 0;

@@ -53,6 +53,12 @@ class ModelInput {
   // convert_hf_to_gguf.py's layout; other types follow llama-quantize's).
   virtual bool is_conversion() const = 0;
 
+  // How many bytes tensor i takes in the input files (a converted BF16 checkpoint: its BF16
+  // bytes, not the F32 it is presented as).
+  virtual uint64_t stored_n_bytes(size_t i) const { return tensors()[i].n_bytes(); }
+  // The sum over every tensor.
+  uint64_t stored_tensor_bytes() const;
+
   // The stored bytes of tensor i in its `type`, or an empty span when the input does not
   // hold it in that form (a converted checkpoint): then use ReadF32.
   virtual std::span<const uint8_t> StoredBytes(size_t i) const = 0;

@@ -20,7 +20,7 @@
 // Tensor data are not aligned by the format: read elements with memcpy.
 //
 // Validation follows the reference implementation (huggingface/safetensors) rule by rule and
-// adds what it leaves to serde: see docs/formats.md. Every message names the file, a byte
+// adds what it leaves to serde: see docs/input-validation.md. Every message names the file, a byte
 // offset (for problems inside the JSON header: the offset of the offending key or byte in the
 // file) and what was wrong.
 //
