@@ -24,6 +24,7 @@ int Main(int argc, char** argv) {
   CLI::App app{"qtk: make language models small, and know exactly what you get", "qtk"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "qtk 0.1.0");
+  SetUpLogging(Verbosity::kNormal);  // logs go to stderr, never stdout; commands may adjust
   CommandRunner runner;
   AddInspectCommand(app, runner);
   AddQuantizeCommand(app, runner);
