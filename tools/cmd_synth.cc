@@ -20,7 +20,7 @@ struct SynthCommandOptions {
   std::string preset = "tiny";
   uint64_t seed = 0;
   std::string dtype = "bf16";
-  std::string max_shard_size = "5GB";
+  std::string max_shard_size = "1GB";
   int threads = 0;
   bool force = false;
 };
