@@ -1,7 +1,8 @@
-// The K-quant scale searches (see kquant_search.h). Every expression keeps the reference's
-// evaluation order: a*b*c is (a*b)*c, integer levels are converted to float where the
-// reference converts them, and comparisons are the reference's own (> vs >=, nan behaviour).
-#include "kquant_search.h"
+// The scale searches shared by the quantizer families (see quant_search.h). Every expression
+// keeps the reference's evaluation order: a*b*c is (a*b)*c, integer levels are converted to
+// float where the reference converts them, and comparisons are the reference's own (> vs >=,
+// nan behaviour).
+#include "quant_search.h"
 
 #include <algorithm>
 #include <cmath>

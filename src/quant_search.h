@@ -1,4 +1,4 @@
-// The scale searches shared by the K-quant kernels (internal).
+// The scale searches and rounding helpers shared by the quantizer families (internal).
 //
 // Each function picks a scale (and, for the affine ones, a minimum) for a small group of
 // values and the integer levels that go with it, the way ggml-quants.c's helpers of the same
@@ -8,8 +8,8 @@
 // stored in an 8-bit slot. Comments name the ggml helper each function mirrors.
 //
 // Group sizes are at most kMaxGroupSize; scratch lives on the stack.
-#ifndef QTK_SRC_KQUANT_SEARCH_H_
-#define QTK_SRC_KQUANT_SEARCH_H_
+#ifndef QTK_SRC_QUANT_SEARCH_H_
+#define QTK_SRC_QUANT_SEARCH_H_
 
 #include <bit>
 #include <cstdint>
@@ -81,4 +81,4 @@ float MakePositiveQuants(int n, int nmax, const float* x, uint8_t* levels, const
 
 }  // namespace qtk
 
-#endif  // QTK_SRC_KQUANT_SEARCH_H_
+#endif  // QTK_SRC_QUANT_SEARCH_H_
