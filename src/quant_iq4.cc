@@ -36,6 +36,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "quant_bytes.h"
 #include "quant_iq_rows.h"
 
 namespace qtk {
@@ -190,7 +191,7 @@ void QuantizeSuperBlockIq4Xs(const float* x, const float* importance, uint8_t* y
   }
 
   const float d = -max_scale / 32;
-  StoreF16Le(d, y);
+  StoreF16Le(y, d);
   const float inverse_d = d != 0 ? 1 / d : 0.f;
   uint16_t scales_h = 0;
   uint8_t* scales_l = y + 4;
@@ -205,8 +206,7 @@ void QuantizeSuperBlockIq4Xs(const float* x, const float* importance, uint8_t* y
     scales_l[ib / 2] = static_cast<uint8_t>(scales_l[ib / 2] | ((biased & 0xF) << (4 * (ib % 2))));
     scales_h = static_cast<uint16_t>(scales_h | ((biased >> 4) << (2 * ib)));
   }
-  y[2] = static_cast<uint8_t>(scales_h & 0xFF);
-  y[3] = static_cast<uint8_t>(scales_h >> 8);
+  StoreU16Le(y + 2, scales_h);
 }
 
 }  // namespace
@@ -219,7 +219,7 @@ void QuantizeRowIq4Nl(const float* x, uint8_t* y, int64_t n, const float* import
     float weight[kBlockSize];
     BlockWeights(xb, ib, ib != nullptr ? TwiceMeanSquare(xb, kBlockSize) : 0.f, weight);
     const float scale = SearchBlockScale(xb, weight);
-    StoreF16Le(scale, yb);
+    StoreF16Le(yb, scale);
     PackBlock(xb, scale != 0 ? 1 / scale : 0.f, yb + 2);
   }
 }
@@ -243,7 +243,7 @@ void DequantizeRowIq4Xs(const uint8_t* y, float* x, int64_t n) {
   for (int64_t block = 0; block < n / kSuperBlockSize; ++block) {
     const uint8_t* yb = y + block * kIq4XsBlockBytes;
     const float d = LoadF16Le(yb);
-    const auto scales_h = static_cast<uint16_t>(yb[2] | (yb[3] << 8));
+    const uint16_t scales_h = LoadU16Le(yb + 2);
     for (int ib = 0; ib < kSubBlocks; ++ib) {
       const int ls =
           ((yb[4 + ib / 2] >> (4 * (ib % 2))) & 0xF) | (((scales_h >> (2 * ib)) & 3) << 4);

@@ -14,7 +14,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "qtk/float_convert.h"
+#include "quant_bytes.h"
 #include "quant_legacy.h"
 
 namespace qtk {
@@ -185,11 +185,6 @@ float MakeAffineQuants(const float* x, const float* w, int nmax, uint8_t* L, flo
   return scale;
 }
 
-void StoreF16(uint8_t* p, float value) {
-  const uint16_t h = F32ToF16(value);
-  std::memcpy(p, &h, sizeof(h));
-}
-
 uint32_t PackNibbles(const uint8_t* L, uint8_t* qs) {
   uint32_t qh = 0;
   for (int j = 0; j < kHalf; ++j) {
@@ -210,9 +205,9 @@ void QuantizeSymmetricWeighted(const float* x, uint8_t* y, int64_t n, const floa
     float w[kBlock];
     uint8_t L[kBlock];
     BlockWeights(xb, importance + b * kBlock, sigma2, w);
-    StoreF16(yb, MakeSymmetricQuants(xb, w, kNmax, L));
+    StoreF16Le(yb, MakeSymmetricQuants(xb, w, kNmax, L));
     const uint32_t qh = PackNibbles(L, yb + kBlockBytes - kHalf);
-    if constexpr (kNmax == 16) std::memcpy(yb + 2, &qh, sizeof(qh));
+    if constexpr (kNmax == 16) StoreU32Le(yb + 2, qh);
   }
 }
 
@@ -227,10 +222,10 @@ void QuantizeAffineWeighted(const float* x, uint8_t* y, int64_t n, const float* 
     uint8_t L[kBlock];
     BlockWeights(xb, importance + b * kBlock, sigma2, w);
     float min;
-    StoreF16(yb, MakeAffineQuants(xb, w, kNmax, L, &min));
-    StoreF16(yb + 2, min);
+    StoreF16Le(yb, MakeAffineQuants(xb, w, kNmax, L, &min));
+    StoreF16Le(yb + 2, min);
     const uint32_t qh = PackNibbles(L, yb + kBlockBytes - kHalf);
-    if constexpr (kNmax == 31) std::memcpy(yb + 4, &qh, sizeof(qh));
+    if constexpr (kNmax == 31) StoreU32Le(yb + 4, qh);
   }
 }
 
