@@ -81,7 +81,8 @@ void QuantizeBlockQ2KWeighted(const float* x, const float* importance, BlockQ2K*
   const float sigma2 = SumOfSquares(kSuperBlockSize, x) / AsFloat(kSuperBlockSize);
   for (int j = 0; j < kSubBlocks; ++j) {
     const float* xs = x + kSubBlock * j;
-    sub_weights[j] = ImportanceWeights(kSubBlock, xs, importance + kSubBlock * j, sigma2, weights);
+    ImportanceWeights(kSubBlock, xs, importance + kSubBlock * j, sigma2, weights);
+    sub_weights[j] = SumOf(kSubBlock, weights);
     scales[j] = MakeAffineQuantsWeighted(kSubBlock, 3, xs, weights, levels + kSubBlock * j,
                                          &mins[j], -0.9f, 0.05f, 36, /*use_mad=*/false);
   }
@@ -181,7 +182,8 @@ void QuantizeBlockQ3KWeighted(const float* x, const float* importance, BlockQ3K*
   const float sigma2 = 2 * SumOfSquares(kSuperBlockSize, x) / AsFloat(kSuperBlockSize);
   for (int j = 0; j < kSubBlocks; ++j) {
     const float* xs = x + kSubBlock * j;
-    sub_weights[j] = ImportanceWeights(kSubBlock, xs, importance + kSubBlock * j, sigma2, weights);
+    ImportanceWeights(kSubBlock, xs, importance + kSubBlock * j, sigma2, weights);
+    sub_weights[j] = SumOf(kSubBlock, weights);
     scales[j] = MakeSymmetricQuants(kSubBlock, 4, xs, levels + kSubBlock * j, weights);
   }
   std::memset(block->scales, 0, sizeof(block->scales));

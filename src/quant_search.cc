@@ -16,21 +16,6 @@ float WeightAt(const float* weights, const float* x, int i) {
   return weights != nullptr ? weights[i] : x[i] * x[i];
 }
 
-// The element of largest magnitude (its signed value); the first one wins ties.
-float SignedAbsMax(int n, const float* x, float* abs_max) {
-  float max = 0;
-  float amax = 0;
-  for (int i = 0; i < n; ++i) {
-    const float ax = std::fabs(x[i]);
-    if (ax > amax) {
-      amax = ax;
-      max = x[i];
-    }
-  }
-  *abs_max = amax;
-  return max;
-}
-
 // Weighted sums for symmetric levels at inverse scale `iscale`; writes the levels
 // (offset by nmax) to `levels` when it is non-null.
 void SymmetricSums(int n, int nmax, const float* x, const float* weights, float iscale,
@@ -50,18 +35,21 @@ void SymmetricSums(int n, int nmax, const float* x, const float* weights, float 
 
 }  // namespace
 
-float SumOfSquares(int n, const float* x) {
+float SumOfSquares(int64_t n, const float* x) {
   float sum = 0;
-  for (int i = 0; i < n; ++i) sum += x[i] * x[i];
+  for (int64_t i = 0; i < n; ++i) sum += x[i] * x[i];
   return sum;
 }
 
-float ImportanceWeights(int n, const float* x, const float* importance, float sigma2,
-                        float* weights) {
-  for (int i = 0; i < n; ++i) weights[i] = importance[i] * std::sqrt(sigma2 + x[i] * x[i]);
+float SumOf(int n, const float* x) {
   float sum = 0;
-  for (int i = 0; i < n; ++i) sum += weights[i];
+  for (int i = 0; i < n; ++i) sum += x[i];
   return sum;
+}
+
+void ImportanceWeights(int n, const float* x, const float* importance, float sigma2,
+                       float* weights) {
+  for (int i = 0; i < n; ++i) weights[i] = importance[i] * std::sqrt(sigma2 + x[i] * x[i]);
 }
 
 float MakeSymmetricQuants(int n, int nmax, const float* x, int8_t* levels, const float* weights) {

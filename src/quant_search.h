@@ -12,11 +12,12 @@
 #define QTK_SRC_QUANT_SEARCH_H_
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 
 namespace qtk {
 
-// Elements in a K-quant super-block (ggml's QK_K).
+// Elements in a super-block of the K-quants and IQ4_XS (ggml's QK_K).
 inline constexpr int kSuperBlockSize = 256;
 // The largest group any search here handles (Q4_K/Q5_K sub-blocks are 32 wide).
 inline constexpr int kMaxGroupSize = 32;
@@ -38,12 +39,32 @@ inline int ClampInt(int value, int lo, int hi) { return value < lo ? lo : value 
 // An integer level as the float the reference multiplies it as.
 inline float AsFloat(int value) { return static_cast<float>(value); }
 
-// x[0] * x[0] + ... + x[n-1] * x[n-1], summed in order.
-float SumOfSquares(int n, const float* x);
+// The element of largest magnitude with its sign (the first one on ties, 0 if all are zero,
+// NaNs skipped since they never compare greater); *abs_max receives its magnitude. The
+// reference finds the start of every symmetric search this way.
+inline float SignedAbsMax(int n, const float* x, float* abs_max) {
+  float max = 0;
+  float amax = 0;
+  for (int i = 0; i < n; ++i) {
+    const float ax = std::fabs(x[i]);
+    if (ax > amax) {
+      amax = ax;
+      max = x[i];
+    }
+  }
+  *abs_max = amax;
+  return max;
+}
 
-// The importance paths' weights: importance[i] * sqrt(sigma2 + x[i]^2); returns their sum.
-float ImportanceWeights(int n, const float* x, const float* importance, float sigma2,
-                        float* weights);
+// x[0] * x[0] + ... + x[n-1] * x[n-1], summed in order.
+float SumOfSquares(int64_t n, const float* x);
+
+// x[0] + ... + x[n-1], summed in order.
+float SumOf(int n, const float* x);
+
+// The importance paths' weights: weights[i] = importance[i] * sqrt(sigma2 + x[i]^2).
+void ImportanceWeights(int n, const float* x, const float* importance, float sigma2,
+                       float* weights);
 
 // Symmetric levels in [-nmax, nmax) for x[0..n), stored as level + nmax, chosen to maximize
 // the weighted projection over 19 candidate scales (ggml's make_qx_quants, rmse_type 1).
