@@ -19,12 +19,12 @@ float WeightAt(const float* weights, const float* x, int i) {
 // Weighted sums for symmetric levels at inverse scale `iscale`; writes the levels
 // (offset by nmax) to `levels` when it is non-null.
 void SymmetricSums(int n, int nmax, const float* x, const float* weights, float iscale,
-                   int8_t* levels, float* sumlx, float* suml2) {
+                   uint8_t* levels, float* sumlx, float* suml2) {
   float slx = 0;
   float sl2 = 0;
   for (int i = 0; i < n; ++i) {
     const int l = ClampInt(NearestInt(iscale * x[i]), -nmax, nmax - 1);
-    if (levels != nullptr) levels[i] = static_cast<int8_t>(l + nmax);
+    if (levels != nullptr) levels[i] = static_cast<uint8_t>(l + nmax);
     const float w = WeightAt(weights, x, i);
     slx += w * x[i] * AsFloat(l);
     sl2 += w * AsFloat(l) * AsFloat(l);
@@ -52,7 +52,7 @@ void ImportanceWeights(int n, const float* x, const float* importance, float sig
   for (int i = 0; i < n; ++i) weights[i] = importance[i] * std::sqrt(sigma2 + x[i] * x[i]);
 }
 
-float MakeSymmetricQuants(int n, int nmax, const float* x, int8_t* levels, const float* weights) {
+float MakeSymmetricQuants(int n, int nmax, const float* x, uint8_t* levels, const float* weights) {
   float amax = 0;
   const float max = SignedAbsMax(n, x, &amax);
   if (amax < kGroupMaxEps) {
@@ -78,7 +78,7 @@ float MakeSymmetricQuants(int n, int nmax, const float* x, int8_t* levels, const
   return scale;
 }
 
-float MakeSymmetricQuantsRefined(int n, int nmax, const float* x, int8_t* levels) {
+float MakeSymmetricQuantsRefined(int n, int nmax, const float* x, uint8_t* levels) {
   float amax = 0;
   const float max = SignedAbsMax(n, x, &amax);
   if (amax < kGroupMaxEps) {
@@ -86,11 +86,12 @@ float MakeSymmetricQuantsRefined(int n, int nmax, const float* x, int8_t* levels
     return 0.f;
   }
   const float iscale = AsFloat(-nmax) / max;
+  int8_t signed_levels[kMaxGroupSize];  // in [-nmax, nmax) until the end, as in the reference
   float sumlx = 0;
   float suml2 = 0;
   for (int i = 0; i < n; ++i) {
     const int l = ClampInt(NearestInt(iscale * x[i]), -nmax, nmax - 1);
-    levels[i] = static_cast<int8_t>(l);
+    signed_levels[i] = static_cast<int8_t>(l);
     const float w = x[i] * x[i];
     sumlx += w * x[i] * AsFloat(l);
     suml2 += w * AsFloat(l) * AsFloat(l);
@@ -100,15 +101,15 @@ float MakeSymmetricQuantsRefined(int n, int nmax, const float* x, int8_t* levels
     int n_changed = 0;
     for (int i = 0; i < n; ++i) {
       const float w = x[i] * x[i];
-      float slx = sumlx - w * x[i] * AsFloat(levels[i]);
+      float slx = sumlx - w * x[i] * AsFloat(signed_levels[i]);
       if (slx > 0) {
-        float sl2 = suml2 - w * AsFloat(levels[i]) * AsFloat(levels[i]);
+        float sl2 = suml2 - w * AsFloat(signed_levels[i]) * AsFloat(signed_levels[i]);
         const int new_l = ClampInt(NearestInt(x[i] * sl2 / slx), -nmax, nmax - 1);
-        if (new_l != levels[i]) {
+        if (new_l != signed_levels[i]) {
           slx += w * x[i] * AsFloat(new_l);
           sl2 += w * AsFloat(new_l) * AsFloat(new_l);
           if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2) {
-            levels[i] = static_cast<int8_t>(new_l);
+            signed_levels[i] = static_cast<int8_t>(new_l);
             sumlx = slx;
             suml2 = sl2;
             ++n_changed;
@@ -118,7 +119,7 @@ float MakeSymmetricQuantsRefined(int n, int nmax, const float* x, int8_t* levels
     }
     if (n_changed == 0) break;
   }
-  for (int i = 0; i < n; ++i) levels[i] = static_cast<int8_t>(levels[i] + nmax);
+  for (int i = 0; i < n; ++i) levels[i] = static_cast<uint8_t>(signed_levels[i] + nmax);
   return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
 }
 

@@ -66,17 +66,19 @@ float SumOf(int n, const float* x);
 void ImportanceWeights(int n, const float* x, const float* importance, float sigma2,
                        float* weights);
 
-// Symmetric levels in [-nmax, nmax) for x[0..n), stored as level + nmax, chosen to maximize
+// Symmetric levels in [-nmax, nmax) for x[0..n), stored as level + nmax (so in [0, 2 nmax):
+// ggml's int8_t and the legacy formats' uint8_t hold the same values), chosen to maximize
 // the weighted projection over 19 candidate scales (ggml's make_qx_quants, rmse_type 1).
-// `weights` may be nullptr, meaning x[i]^2. Returns the scale (0 for an all-zero group).
-// REQUIRES: 0 < n <= kMaxGroupSize, nmax > 0.
-float MakeSymmetricQuants(int n, int nmax, const float* x, int8_t* levels, const float* weights);
+// An all-zero group gets levels 0, not nmax. `weights` may be nullptr, meaning x[i]^2.
+// Returns the scale (0 for an all-zero group).
+// REQUIRES: 0 < n <= kMaxGroupSize, 0 < nmax <= 64.
+float MakeSymmetricQuants(int n, int nmax, const float* x, uint8_t* levels, const float* weights);
 
 // Symmetric levels in [-nmax, nmax) refined by coordinate descent on x[i]^2-weighted error
 // (ggml's make_q3_quants with do_rmse). Levels are stored as level + nmax, except that an
 // all-zero group gets levels 0. Returns the scale.
-// REQUIRES: 0 < n <= kMaxGroupSize.
-float MakeSymmetricQuantsRefined(int n, int nmax, const float* x, int8_t* levels);
+// REQUIRES: 0 < n <= kMaxGroupSize, 0 < nmax <= 64.
+float MakeSymmetricQuantsRefined(int n, int nmax, const float* x, uint8_t* levels);
 
 // Affine levels in [0, nmax] with x ~ scale * level - *negated_min, searching nstep + 1
 // candidate scales around nmax / (max - min) and fitting scale and min by weighted least
