@@ -11,26 +11,39 @@
 namespace qtk {
 namespace {
 
-// The weight of element i: the caller's, or x[i]^2 when there are none.
-float WeightAt(const float* weights, const float* x, int i) {
-  return weights != nullptr ? weights[i] : x[i] * x[i];
+// A symmetric level in [-nmax, nmax): ClampInt's value, spelled as the reference spells it
+// with max and min, which GCC vectorizes in SymmetricSums (it leaves ClampInt's comparisons
+// scalar there, as it cannot order the bounds -nmax and nmax - 1 itself).
+int SymmetricLevel(int nmax, float iscale, float x) {
+  return std::max(-nmax, std::min(nmax - 1, NearestInt(iscale * x)));
 }
 
-// Weighted sums for symmetric levels at inverse scale `iscale`; writes the levels
-// (offset by nmax) to `levels` when it is non-null.
+// Weighted sums for the symmetric levels at inverse scale `iscale`. The terms are formed
+// first, in a loop the compiler vectorizes, then added in order as the reference adds them.
 void SymmetricSums(int n, int nmax, const float* x, const float* weights, float iscale,
-                   uint8_t* levels, float* sumlx, float* suml2) {
+                   float* sumlx, float* suml2) {
+  float lx_terms[kMaxGroupSize];
+  float l2_terms[kMaxGroupSize];
+  for (int i = 0; i < n; ++i) {
+    const float l = AsFloat(SymmetricLevel(nmax, iscale, x[i]));
+    lx_terms[i] = weights[i] * x[i] * l;
+    l2_terms[i] = weights[i] * l * l;
+  }
   float slx = 0;
   float sl2 = 0;
   for (int i = 0; i < n; ++i) {
-    const int l = ClampInt(NearestInt(iscale * x[i]), -nmax, nmax - 1);
-    if (levels != nullptr) levels[i] = static_cast<uint8_t>(l + nmax);
-    const float w = WeightAt(weights, x, i);
-    slx += w * x[i] * AsFloat(l);
-    sl2 += w * AsFloat(l) * AsFloat(l);
+    slx += lx_terms[i];
+    sl2 += l2_terms[i];
   }
   *sumlx = slx;
   *suml2 = sl2;
+}
+
+// The levels at inverse scale `iscale`, offset by nmax.
+void SymmetricLevels(int n, int nmax, const float* x, float iscale, uint8_t* levels) {
+  for (int i = 0; i < n; ++i) {
+    levels[i] = static_cast<uint8_t>(SymmetricLevel(nmax, iscale, x[i]) + nmax);
+  }
 }
 
 }  // namespace
@@ -59,18 +72,25 @@ float MakeSymmetricQuants(int n, int nmax, const float* x, uint8_t* levels, cons
     std::memset(levels, 0, static_cast<size_t>(n));
     return 0.f;
   }
+  float squares[kMaxGroupSize];  // the default weights, the same floats as computed in place
+  if (weights == nullptr) {
+    for (int i = 0; i < n; ++i) squares[i] = x[i] * x[i];
+    weights = squares;
+  }
   float sumlx = 0;
   float suml2 = 0;
-  SymmetricSums(n, nmax, x, weights, AsFloat(-nmax) / max, levels, &sumlx, &suml2);
+  const float iscale = AsFloat(-nmax) / max;
+  SymmetricSums(n, nmax, x, weights, iscale, &sumlx, &suml2);
+  SymmetricLevels(n, nmax, x, iscale, levels);
   float scale = suml2 != 0.f ? sumlx / suml2 : 0.0f;
   float best = scale * sumlx;
   // Nudge the inverse scale around -nmax / max; keep whichever maximizes sumlx^2 / suml2.
   for (int is = -9; is <= 9; ++is) {
     if (is == 0) continue;
-    const float iscale = -(AsFloat(nmax) + 0.1f * AsFloat(is)) / max;
-    SymmetricSums(n, nmax, x, weights, iscale, nullptr, &sumlx, &suml2);
+    const float iscale_is = -(AsFloat(nmax) + 0.1f * AsFloat(is)) / max;
+    SymmetricSums(n, nmax, x, weights, iscale_is, &sumlx, &suml2);
     if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-      SymmetricSums(n, nmax, x, weights, iscale, levels, &sumlx, &suml2);
+      SymmetricLevels(n, nmax, x, iscale_is, levels);
       scale = sumlx / suml2;
       best = scale * sumlx;
     }
