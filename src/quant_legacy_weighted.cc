@@ -29,19 +29,11 @@ constexpr int kSteps = 36;
 // Row mean square, accumulated in order as ggml does.
 float MeanSquare(const float* x, int64_t n) { return SumOfSquares(n, x) / static_cast<float>(n); }
 
-uint32_t PackNibbles(const uint8_t* L, uint8_t* qs) {
-  uint32_t qh = 0;
-  for (int j = 0; j < kHalf; ++j) {
-    qs[j] = static_cast<uint8_t>((L[j] & 0x0F) | ((L[j + kHalf] & 0x0F) << 4));
-    qh |= ((L[j] & 0x10u) >> 4) << j;
-    qh |= ((L[j + kHalf] & 0x10u) >> 4) << (j + kHalf);
-  }
-  return qh;
-}
-
-// Symmetric formats: d, then (Q5_0 only) qh, then the nibbles.
-template <int kNmax, int kBlockBytes>
-void QuantizeSymmetricWeighted(const float* x, uint8_t* y, int64_t n, const float* importance) {
+// One row: per block d (affine formats: then m = min), then (5-bit formats) qh, then the
+// nibbles. kNmax picks the format: 8 Q4_0, 16 Q5_0 (symmetric); 15 Q4_1, 31 Q5_1 (affine).
+template <int kNmax, bool kAffine, int kBlockBytes>
+void QuantizeRowWeighted(const float* x, uint8_t* y, int64_t n, const float* importance) {
+  constexpr bool kFiveBit = kNmax >= 16;  // codes up to 31: bit 4 goes to qh
   const float sigma2 = MeanSquare(x, n);
   for (int64_t b = 0; b < n / kBlock; ++b) {
     const float* xb = x + b * kBlock;
@@ -49,47 +41,36 @@ void QuantizeSymmetricWeighted(const float* x, uint8_t* y, int64_t n, const floa
     float w[kBlock];
     uint8_t L[kBlock];
     ImportanceWeights(kBlock, xb, importance + b * kBlock, sigma2, w);
-    StoreF16Le(yb, MakeSymmetricQuants(kBlock, kNmax, xb, L, w));
-    const uint32_t qh = PackNibbles(L, yb + kBlockBytes - kHalf);
-    if constexpr (kNmax == 16) StoreU32Le(yb + 2, qh);
-  }
-}
-
-// Affine formats: d, m = min, then (Q5_1 only) qh, then the nibbles.
-template <int kNmax, int kBlockBytes>
-void QuantizeAffineWeighted(const float* x, uint8_t* y, int64_t n, const float* importance) {
-  const float sigma2 = MeanSquare(x, n);
-  for (int64_t b = 0; b < n / kBlock; ++b) {
-    const float* xb = x + b * kBlock;
-    uint8_t* yb = y + b * kBlockBytes;
-    float w[kBlock];
-    uint8_t L[kBlock];
-    ImportanceWeights(kBlock, xb, importance + b * kBlock, sigma2, w);
-    float negated_min;
-    StoreF16Le(yb, MakeAffineQuantsWeighted(kBlock, kNmax, xb, w, L, &negated_min, kRmin, kRdelta,
-                                            kSteps, /*use_mad=*/false));
-    StoreF16Le(yb + 2, -negated_min);  // -(-min) is min, bit for bit
-    const uint32_t qh = PackNibbles(L, yb + kBlockBytes - kHalf);
-    if constexpr (kNmax == 31) StoreU32Le(yb + 4, qh);
+    if constexpr (kAffine) {
+      float negated_min;
+      StoreF16Le(yb, MakeAffineQuantsWeighted(kBlock, kNmax, xb, w, L, &negated_min, kRmin, kRdelta,
+                                              kSteps, /*use_mad=*/false));
+      StoreF16Le(yb + 2, -negated_min);  // -(-min) is min, bit for bit
+    } else {
+      StoreF16Le(yb, MakeSymmetricQuants(kBlock, kNmax, xb, L, w));
+    }
+    uint8_t* qs = yb + kBlockBytes - kHalf;
+    const uint32_t qh = PackLegacyNibbles(L, qs);
+    if constexpr (kFiveBit) StoreU32Le(qs - 4, qh);
   }
 }
 
 }  // namespace
 
 void QuantizeRowQ4_0Weighted(const float* x, uint8_t* y, int64_t n, const float* importance) {
-  QuantizeSymmetricWeighted<8, 18>(x, y, n, importance);
+  QuantizeRowWeighted<8, /*kAffine=*/false, 18>(x, y, n, importance);
 }
 
 void QuantizeRowQ5_0Weighted(const float* x, uint8_t* y, int64_t n, const float* importance) {
-  QuantizeSymmetricWeighted<16, 22>(x, y, n, importance);
+  QuantizeRowWeighted<16, /*kAffine=*/false, 22>(x, y, n, importance);
 }
 
 void QuantizeRowQ4_1Weighted(const float* x, uint8_t* y, int64_t n, const float* importance) {
-  QuantizeAffineWeighted<15, 20>(x, y, n, importance);
+  QuantizeRowWeighted<15, /*kAffine=*/true, 20>(x, y, n, importance);
 }
 
 void QuantizeRowQ5_1Weighted(const float* x, uint8_t* y, int64_t n, const float* importance) {
-  QuantizeAffineWeighted<31, 24>(x, y, n, importance);
+  QuantizeRowWeighted<31, /*kAffine=*/true, 24>(x, y, n, importance);
 }
 
 }  // namespace qtk
