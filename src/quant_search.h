@@ -1,4 +1,5 @@
-// The scale searches and rounding helpers shared by the quantizer families (internal).
+// The scale searches and rounding helpers shared by the quantizer families (internal):
+// the K-quants, the importance paths of Q4_0 / Q4_1 / Q5_0 / Q5_1, and IQ4_NL / IQ4_XS.
 //
 // Each function picks a scale (and, for the affine ones, a minimum) for a small group of
 // values and the integer levels that go with it, the way ggml-quants.c's helpers of the same

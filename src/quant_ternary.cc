@@ -33,7 +33,8 @@ constexpr int kBlockSize = 256;
 constexpr int64_t kTq1BlockBytes = 48 + 4 + 2;
 constexpr int64_t kTq2BlockBytes = 64 + 2;
 
-// The block scale d = max |x|.
+// The block scale d = max |x|, as ggml's MAX(amax, fabsf(x)): a NaN element makes it NaN.
+// (Q8_0's and MXFP4's max loops skip NaN instead, so this one is not shared with them.)
 float MaxAbs(const float* x) {
   float amax = 0.0f;
   for (int j = 0; j < kBlockSize; ++j) {
