@@ -20,7 +20,7 @@ namespace qtk {
 
 // Elements in a super-block of the K-quants and IQ4_XS (ggml's QK_K).
 inline constexpr int kSuperBlockSize = 256;
-// The largest group any search here handles (Q4_K/Q5_K sub-blocks are 32 wide).
+// The largest group any search here handles (legacy blocks and Q4_K/Q5_K sub-blocks: 32).
 inline constexpr int kMaxGroupSize = 32;
 // Below this absolute maximum a group counts as all zero (ggml's GROUP_MAX_EPS).
 inline constexpr float kGroupMaxEps = 1e-15f;
