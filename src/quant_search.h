@@ -48,11 +48,11 @@ inline float SignedAbsMax(int n, const float* x, float* abs_max) {
   float max = 0;
   float amax = 0;
   for (int i = 0; i < n; ++i) {
+    // Two selects rather than an if: GCC then emits no branch to mispredict.
     const float ax = std::fabs(x[i]);
-    if (ax > amax) {
-      amax = ax;
-      max = x[i];
-    }
+    const bool larger = ax > amax;
+    max = larger ? x[i] : max;
+    amax = larger ? ax : amax;
   }
   *abs_max = amax;
   return max;
