@@ -45,7 +45,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "kquant_search.h"
+#include "quant_search.h"
 
 namespace qtk {
 

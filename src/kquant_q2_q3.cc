@@ -81,7 +81,8 @@ void QuantizeBlockQ2KWeighted(const float* x, const float* importance, BlockQ2K*
   const float sigma2 = SumOfSquares(kSuperBlockSize, x) / AsFloat(kSuperBlockSize);
   for (int j = 0; j < kSubBlocks; ++j) {
     const float* xs = x + kSubBlock * j;
-    sub_weights[j] = ImportanceWeights(kSubBlock, xs, importance + kSubBlock * j, sigma2, weights);
+    ImportanceWeights(kSubBlock, xs, importance + kSubBlock * j, sigma2, weights);
+    sub_weights[j] = SumOf(kSubBlock, weights);
     scales[j] = MakeAffineQuantsWeighted(kSubBlock, 3, xs, weights, levels + kSubBlock * j,
                                          &mins[j], -0.9f, 0.05f, 36, /*use_mad=*/false);
   }
@@ -117,20 +118,20 @@ int UnpackScaleQ3K(int j, const uint8_t* scales) {
 }
 
 // Final levels (0..7) from the stored scales; sub-blocks with a zero scale keep the search's.
-void RequantizeQ3K(const float* x, const BlockQ3K& block, int8_t* levels) {
+void RequantizeQ3K(const float* x, const BlockQ3K& block, uint8_t* levels) {
   const float d_all = F16ToF32(block.d);
   for (int j = 0; j < kSubBlocks; ++j) {
     const float d = d_all * AsFloat(UnpackScaleQ3K(j, block.scales));
     if (d == 0) continue;
     for (int i = 0; i < kSubBlock; ++i) {
       const int l = NearestInt(x[kSubBlock * j + i] / d);
-      levels[kSubBlock * j + i] = static_cast<int8_t>(ClampInt(l, -4, 3) + 4);
+      levels[kSubBlock * j + i] = static_cast<uint8_t>(ClampInt(l, -4, 3) + 4);
     }
   }
 }
 
 // Splits 3-bit levels into hmask (bit 2) and the 2-bit qs.
-void PackLevelsQ3K(const int8_t* levels, BlockQ3K* block) {
+void PackLevelsQ3K(const uint8_t* levels, BlockQ3K* block) {
   uint8_t low[kSuperBlockSize];
   std::memset(block->hmask, 0, sizeof(block->hmask));
   for (int j = 0; j < kSuperBlockSize; ++j) {
@@ -145,7 +146,7 @@ void PackLevelsQ3K(const int8_t* levels, BlockQ3K* block) {
 }
 
 void QuantizeBlockQ3K(const float* x, BlockQ3K* block) {
-  int8_t levels[kSuperBlockSize];
+  uint8_t levels[kSuperBlockSize];
   float scales[kSubBlocks];
   float max_scale = 0;
   float amax = 0;
@@ -173,15 +174,16 @@ void QuantizeBlockQ3K(const float* x, BlockQ3K* block) {
 }
 
 void QuantizeBlockQ3KWeighted(const float* x, const float* importance, BlockQ3K* block) {
-  int8_t levels[kSuperBlockSize];
+  uint8_t levels[kSuperBlockSize];
   float scales[kSubBlocks];
   float weights[kSubBlock];
   float sub_weights[kSubBlocks];
-  int8_t scale_levels[kSubBlocks];
+  uint8_t scale_levels[kSubBlocks];
   const float sigma2 = 2 * SumOfSquares(kSuperBlockSize, x) / AsFloat(kSuperBlockSize);
   for (int j = 0; j < kSubBlocks; ++j) {
     const float* xs = x + kSubBlock * j;
-    sub_weights[j] = ImportanceWeights(kSubBlock, xs, importance + kSubBlock * j, sigma2, weights);
+    ImportanceWeights(kSubBlock, xs, importance + kSubBlock * j, sigma2, weights);
+    sub_weights[j] = SumOf(kSubBlock, weights);
     scales[j] = MakeSymmetricQuants(kSubBlock, 4, xs, levels + kSubBlock * j, weights);
   }
   std::memset(block->scales, 0, sizeof(block->scales));

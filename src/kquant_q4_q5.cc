@@ -69,7 +69,8 @@ void QuantizeWeighted(const float* x, const float* importance, int nmax, bool ca
   const float sigma2 = 2 * SumOfSquares(kSuperBlockSize, x) / AsFloat(kSuperBlockSize);
   for (int j = 0; j < kSubBlocks; ++j) {
     const float* xs = x + kSubBlock * j;
-    sub_weights[j] = ImportanceWeights(kSubBlock, xs, importance + kSubBlock * j, sigma2, weights);
+    ImportanceWeights(kSubBlock, xs, importance + kSubBlock * j, sigma2, weights);
+    sub_weights[j] = SumOf(kSubBlock, weights);
     result->scales[j] =
         MakeAffineQuantsWeighted(kSubBlock, nmax, xs, weights, result->levels + kSubBlock * j,
                                  &result->mins[j], -0.9f, 0.05f, 36, false);

@@ -13,9 +13,9 @@ namespace {
 constexpr int kSubBlock = 16;
 constexpr int kSubBlocks = kSuperBlockSize / kSubBlock;
 
-void PackLevelsQ6K(const int8_t* levels, BlockQ6K* block) {
+void PackLevelsQ6K(const uint8_t* levels, BlockQ6K* block) {
   for (int h = 0; h < 2; ++h) {
-    const int8_t* lv = levels + 128 * h;
+    const uint8_t* lv = levels + 128 * h;
     uint8_t* ql = block->ql + 64 * h;
     uint8_t* qh = block->qh + 32 * h;
     for (int l = 0; l < 32; ++l) {
@@ -29,7 +29,7 @@ void PackLevelsQ6K(const int8_t* levels, BlockQ6K* block) {
 
 // `importance` is nullptr (weights x^2) or this block's 256 per-column weights.
 void QuantizeBlockQ6K(const float* x, const float* importance, BlockQ6K* block) {
-  int8_t levels[kSuperBlockSize];
+  uint8_t levels[kSuperBlockSize];
   float scales[kSubBlocks];
   float max_scale = 0;
   float max_abs_scale = 0;
@@ -59,7 +59,7 @@ void QuantizeBlockQ6K(const float* x, const float* importance, BlockQ6K* block) 
     if (d == 0) continue;  // keep the search's levels
     for (int i = 0; i < kSubBlock; ++i) {
       const int l = NearestInt(x[kSubBlock * j + i] / d);
-      levels[kSubBlock * j + i] = static_cast<int8_t>(ClampInt(l, -32, 31) + 32);
+      levels[kSubBlock * j + i] = static_cast<uint8_t>(ClampInt(l, -32, 31) + 32);
     }
   }
   PackLevelsQ6K(levels, block);

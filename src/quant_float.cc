@@ -2,7 +2,7 @@
 #include <array>
 #include <cstring>
 
-#include "qtk/float_convert.h"
+#include "quant_bytes.h"
 #include "quant_kernels.h"
 
 namespace qtk {
@@ -16,31 +16,17 @@ void DequantizeRowF32(const uint8_t* y, float* x, int64_t n) {
 }
 
 void QuantizeRowF16(const float* x, uint8_t* y, int64_t n, const float* /*importance*/) {
-  for (int64_t i = 0; i < n; ++i) {
-    const uint16_t h = F32ToF16(x[i]);
-    std::memcpy(y + 2 * i, &h, 2);
-  }
+  for (int64_t i = 0; i < n; ++i) StoreU16Le(y + 2 * i, F32ToF16(x[i]));
 }
 void DequantizeRowF16(const uint8_t* y, float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    uint16_t h;
-    std::memcpy(&h, y + 2 * i, 2);
-    x[i] = F16ToF32(h);
-  }
+  for (int64_t i = 0; i < n; ++i) x[i] = F16ToF32(LoadU16Le(y + 2 * i));
 }
 
 void QuantizeRowBF16(const float* x, uint8_t* y, int64_t n, const float* /*importance*/) {
-  for (int64_t i = 0; i < n; ++i) {
-    const uint16_t b = F32ToBF16(x[i]);
-    std::memcpy(y + 2 * i, &b, 2);
-  }
+  for (int64_t i = 0; i < n; ++i) StoreU16Le(y + 2 * i, F32ToBF16(x[i]));
 }
 void DequantizeRowBF16(const uint8_t* y, float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    uint16_t b;
-    std::memcpy(&b, y + 2 * i, 2);
-    x[i] = BF16ToF32(b);
-  }
+  for (int64_t i = 0; i < n; ++i) x[i] = BF16ToF32(LoadU16Le(y + 2 * i));
 }
 
 constexpr std::array<QuantKernel, 3> kFloatKernels = {{

@@ -32,24 +32,22 @@
 // Bit-identity needs the reference's single-precision arithmetic in the same order; this
 // file is compiled without FMA contraction (see CMakeLists.txt).
 #include <array>
-#include <bit>
 #include <cmath>
 #include <cstring>
 
+#include "quant_bytes.h"
 #include "quant_iq_rows.h"
+#include "quant_search.h"
 
 namespace qtk {
 namespace {
 
 constexpr int kBlockSize = 32;
-constexpr int kSuperBlockSize = 256;
 constexpr int kSubBlocks = kSuperBlockSize / kBlockSize;
 constexpr int64_t kIq4NlBlockBytes = 2 + kBlockSize / 2;
 constexpr int64_t kIq4XsBlockBytes = 2 + 2 + kSubBlocks / 2 + kSuperBlockSize / 2;
 static_assert(kIq4NlBlockBytes == 18 && kIq4XsBlockBytes == 136);
 
-// Blocks whose largest magnitude is below this count as all zero (ggml's GROUP_MAX_EPS).
-constexpr float kGroupMaxEps = 1e-15f;
 // The scale search tries 2 * kSearchSteps + 1 candidates (ggml's ntry = 7).
 constexpr int kSearchSteps = 7;
 
@@ -67,25 +65,15 @@ constexpr std::array<float, 16> kTwiceMidpoints = [] {
 
 inline float LevelValue(int index) { return static_cast<float>(kLevels[index]); }
 
-// ggml's nearest_int: round half to even through the 1.5 * 2^23 magic number.
-// REQUIRES: |value| <= 4194303.
-inline int NearestInt(float value) {
-  const float shifted = value + 12582912.f;
-  return (std::bit_cast<int32_t>(shifted) & 0x007fffff) - 0x00400000;
-}
-
-// 2 * mean(x^2) over n elements, summed in order as the reference does.
+// 2 * mean(x^2) over n elements. The reference multiplies by 2/n where the K-quants divide.
 float TwiceMeanSquare(const float* x, int n) {
-  float sum = 0;
-  for (int j = 0; j < n; ++j) sum += x[j] * x[j];
-  return sum * (2.f / static_cast<float>(n));
+  return SumOfSquares(n, x) * (2.f / static_cast<float>(n));
 }
 
 // The per-element weights of one 32-element block.
 void BlockWeights(const float* xb, const float* importance, float sigma2, float* weight) {
   if (importance != nullptr) {
-    for (int j = 0; j < kBlockSize; ++j)
-      weight[j] = importance[j] * std::sqrt(sigma2 + xb[j] * xb[j]);
+    ImportanceWeights(kBlockSize, xb, importance, sigma2, weight);
   } else {
     for (int j = 0; j < kBlockSize; ++j) weight[j] = xb[j] * xb[j];
   }
@@ -131,14 +119,7 @@ Fit FitLevels(const float* xb, const float* weight, float inverse_scale) {
 // The best block scale found by the search in the file comment; 0 for an all-zero block.
 float SearchBlockScale(const float* xb, const float* weight) {
   float amax = 0;
-  float max = 0;
-  for (int j = 0; j < kBlockSize; ++j) {
-    const float ax = std::fabs(xb[j]);
-    if (ax > amax) {
-      amax = ax;
-      max = xb[j];
-    }
-  }
+  const float max = SignedAbsMax(kBlockSize, xb, &amax);
   if (amax < kGroupMaxEps) return 0.f;
 
   const float start = -max / LevelValue(0);
@@ -190,14 +171,13 @@ void QuantizeSuperBlockIq4Xs(const float* x, const float* importance, uint8_t* y
   }
 
   const float d = -max_scale / 32;
-  StoreF16Le(d, y);
+  StoreF16Le(y, d);
   const float inverse_d = d != 0 ? 1 / d : 0.f;
   uint16_t scales_h = 0;
   uint8_t* scales_l = y + 4;
   std::memset(scales_l, 0, kSubBlocks / 2);
   for (int ib = 0; ib < kSubBlocks; ++ib) {
-    int l = NearestInt(inverse_d * scales[ib]);
-    l = l < -32 ? -32 : l > 31 ? 31 : l;
+    const int l = ClampInt(NearestInt(inverse_d * scales[ib]), -32, 31);
     const float block_scale = d * static_cast<float>(l);
     const float inverse_block_scale = block_scale != 0 ? 1 / block_scale : 0.f;
     PackBlock(x + ib * kBlockSize, inverse_block_scale, y + 8 + ib * (kBlockSize / 2));
@@ -205,8 +185,7 @@ void QuantizeSuperBlockIq4Xs(const float* x, const float* importance, uint8_t* y
     scales_l[ib / 2] = static_cast<uint8_t>(scales_l[ib / 2] | ((biased & 0xF) << (4 * (ib % 2))));
     scales_h = static_cast<uint16_t>(scales_h | ((biased >> 4) << (2 * ib)));
   }
-  y[2] = static_cast<uint8_t>(scales_h & 0xFF);
-  y[3] = static_cast<uint8_t>(scales_h >> 8);
+  StoreU16Le(y + 2, scales_h);
 }
 
 }  // namespace
@@ -219,7 +198,7 @@ void QuantizeRowIq4Nl(const float* x, uint8_t* y, int64_t n, const float* import
     float weight[kBlockSize];
     BlockWeights(xb, ib, ib != nullptr ? TwiceMeanSquare(xb, kBlockSize) : 0.f, weight);
     const float scale = SearchBlockScale(xb, weight);
-    StoreF16Le(scale, yb);
+    StoreF16Le(yb, scale);
     PackBlock(xb, scale != 0 ? 1 / scale : 0.f, yb + 2);
   }
 }
@@ -243,7 +222,7 @@ void DequantizeRowIq4Xs(const uint8_t* y, float* x, int64_t n) {
   for (int64_t block = 0; block < n / kSuperBlockSize; ++block) {
     const uint8_t* yb = y + block * kIq4XsBlockBytes;
     const float d = LoadF16Le(yb);
-    const auto scales_h = static_cast<uint16_t>(yb[2] | (yb[3] << 8));
+    const uint16_t scales_h = LoadU16Le(yb + 2);
     for (int ib = 0; ib < kSubBlocks; ++ib) {
       const int ls =
           ((yb[4 + ib / 2] >> (4 * (ib % 2))) & 0xF) | (((scales_h >> (2 * ib)) & 3) << 4);

@@ -10,19 +10,7 @@
 
 #include <cstdint>
 
-#include "qtk/float_convert.h"
-
 namespace qtk {
-
-// The f16 scales of these blocks, stored little-endian.
-inline float LoadF16Le(const uint8_t* p) {
-  return F16ToF32(static_cast<uint16_t>(p[0] | (p[1] << 8)));
-}
-inline void StoreF16Le(float value, uint8_t* p) {
-  const uint16_t h = F32ToF16(value);
-  p[0] = static_cast<uint8_t>(h & 0xFF);
-  p[1] = static_cast<uint8_t>(h >> 8);
-}
 
 void QuantizeRowIq4Nl(const float* x, uint8_t* y, int64_t n, const float* importance);
 void DequantizeRowIq4Nl(const uint8_t* y, float* x, int64_t n);

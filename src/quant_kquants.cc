@@ -1,7 +1,7 @@
 // The K-quant kernel table: Q2_K, Q3_K, Q4_K, Q5_K and Q6_K (256-element super-blocks).
 //
 // Block layouts are described in kquant_blocks.h, the shared scale searches in
-// kquant_search.h, and each family's quantizer in kquant_q2_q3.cc, kquant_q4_q5.cc and
+// quant_search.h, and each family's quantizer in kquant_q2_q3.cc, kquant_q4_q5.cc and
 // kquant_q6.cc. Without importance each kernel reproduces ggml's quantize_row_q*_K_ref; with
 // per-column importance, the quantize_q*_K path that llama-quantize takes for --imatrix.
 #include <array>

@@ -29,10 +29,10 @@
 #include <array>
 #include <cfloat>
 #include <cmath>
-#include <cstring>
 
-#include "qtk/float_convert.h"
+#include "quant_bytes.h"
 #include "quant_kernels.h"
+#include "quant_search.h"
 
 namespace qtk {
 namespace {
@@ -40,63 +40,27 @@ namespace {
 constexpr int kBlock = static_cast<int>(kLegacyBlockSize);
 constexpr int kHalf = kBlock / 2;
 
-void StoreF16(uint8_t* p, float value) {
-  const uint16_t h = F32ToF16(value);
-  std::memcpy(p, &h, sizeof(h));
-}
-
-float LoadF16(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, sizeof(h));
-  return F16ToF32(h);
-}
-
-void StoreU32(uint8_t* p, uint32_t value) { std::memcpy(p, &value, sizeof(value)); }
-
-uint32_t LoadU32(const uint8_t* p) {
-  uint32_t value;
-  std::memcpy(&value, p, sizeof(value));
-  return value;
-}
-
-// The element of largest magnitude (the first one on ties), sign kept; 0 if all are zero.
-float SignedAbsMax(const float* x) {
-  float amax = 0.0f;
-  float max = 0.0f;
-  for (int j = 0; j < kBlock; ++j) {
-    if (amax < std::fabs(x[j])) {
-      amax = std::fabs(x[j]);
-      max = x[j];
-    }
-  }
-  return max;
-}
-
-void MinMax(const float* x, float* min, float* max) {
+// Q4_1 and Q5_1's block header: d = (max - min) / nmax, then m = min. Returns the inverse
+// scale the codes are computed with (1/d, or 0 when d is 0); *min receives the minimum.
+float StoreAffineHeader(const float* x, float nmax, uint8_t* y, float* min) {
   *min = FLT_MAX;
-  *max = -FLT_MAX;
+  float max = -FLT_MAX;
   for (int j = 0; j < kBlock; ++j) {
     if (x[j] < *min) *min = x[j];
-    if (x[j] > *max) *max = x[j];
+    if (x[j] > max) max = x[j];
   }
-}
-
-// Packs 32 codes of up to 5 bits: low nibbles into qs, bit 4 into the returned qh.
-uint32_t PackNibbles(const uint8_t* q, uint8_t* qs) {
-  uint32_t qh = 0;
-  for (int j = 0; j < kHalf; ++j) {
-    qs[j] = static_cast<uint8_t>((q[j] & 0x0F) | ((q[j + kHalf] & 0x0F) << 4));
-    qh |= ((q[j] & 0x10u) >> 4) << j;
-    qh |= ((q[j + kHalf] & 0x10u) >> 4) << (j + kHalf);
-  }
-  return qh;
+  const float d = (max - *min) / nmax;
+  StoreF16Le(y, d);
+  StoreF16Le(y + 2, *min);
+  return d != 0.0f ? 1.0f / d : 0.0f;
 }
 
 // Q4_0 and Q5_0 share everything but the number of levels: 2 * offset.
 template <int kOffset>
 void QuantizeBlockSymmetric(const float* x, float* d_out, uint8_t* q) {
   constexpr float kRoundingOffset = static_cast<float>(kOffset) + 0.5f;
-  const float max = SignedAbsMax(x);
+  float amax;
+  const float max = SignedAbsMax(kBlock, x, &amax);
   const float d = max / static_cast<float>(-kOffset);
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   *d_out = d;
@@ -114,7 +78,7 @@ void QuantizeRowQ4_0Ref(const float* x, uint8_t* y, int64_t n) {
     float d;
     std::array<uint8_t, kBlock> q;
     QuantizeBlockSymmetric<8>(x, &d, q.data());
-    StoreF16(y, d);
+    StoreF16Le(y, d);
     for (int j = 0; j < kHalf; ++j) y[2 + j] = static_cast<uint8_t>(q[j] | (q[j + kHalf] << 4));
   }
 }
@@ -124,19 +88,15 @@ void QuantizeRowQ5_0Ref(const float* x, uint8_t* y, int64_t n) {
     float d;
     std::array<uint8_t, kBlock> q;
     QuantizeBlockSymmetric<16>(x, &d, q.data());
-    StoreF16(y, d);
-    StoreU32(y + 2, PackNibbles(q.data(), y + 6));
+    StoreF16Le(y, d);
+    StoreU32Le(y + 2, PackLegacyNibbles(q.data(), y + 6));
   }
 }
 
 void QuantizeRowQ4_1Ref(const float* x, uint8_t* y, int64_t n) {
   for (int64_t b = 0; b < n / kBlock; ++b, x += kBlock, y += 20) {
-    float min, max;
-    MinMax(x, &min, &max);
-    const float d = (max - min) / 15.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    StoreF16(y, d);
-    StoreF16(y + 2, min);
+    float min;
+    const float id = StoreAffineHeader(x, 15.0f, y, &min);
     for (int j = 0; j < kHalf; ++j) {
       const int q0 = std::min(15, TruncateToInt8LikeX86((x[j] - min) * id + 0.5f));
       const int q1 = std::min(15, TruncateToInt8LikeX86((x[j + kHalf] - min) * id + 0.5f));
@@ -147,16 +107,12 @@ void QuantizeRowQ4_1Ref(const float* x, uint8_t* y, int64_t n) {
 
 void QuantizeRowQ5_1Ref(const float* x, uint8_t* y, int64_t n) {
   for (int64_t b = 0; b < n / kBlock; ++b, x += kBlock, y += 24) {
-    float min, max;
-    MinMax(x, &min, &max);
-    const float d = (max - min) / 31.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    StoreF16(y, d);
-    StoreF16(y + 2, min);
+    float min;
+    const float id = StoreAffineHeader(x, 31.0f, y, &min);
     std::array<uint8_t, kBlock> q;
     // No clamp here, as in ggml: (x - min) * id + 0.5 stays below 32 for finite d.
     for (int j = 0; j < kBlock; ++j) q[j] = TruncateToByteLikeX86((x[j] - min) * id + 0.5f);
-    StoreU32(y + 4, PackNibbles(q.data(), y + 8));
+    StoreU32Le(y + 4, PackLegacyNibbles(q.data(), y + 8));
   }
 }
 
@@ -166,14 +122,14 @@ void QuantizeRowQ8_0Ref(const float* x, uint8_t* y, int64_t n) {
     for (int j = 0; j < kBlock; ++j) amax = std::max(amax, std::fabs(x[j]));
     const float d = amax / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    StoreF16(y, d);
+    StoreF16Le(y, d);
     for (int j = 0; j < kBlock; ++j) y[2 + j] = TruncateToByteLikeX86(std::round(x[j] * id));
   }
 }
 
 void DequantizeRowQ4_0(const uint8_t* y, float* x, int64_t n) {
   for (int64_t b = 0; b < n / kBlock; ++b, x += kBlock, y += 18) {
-    const float d = LoadF16(y);
+    const float d = LoadF16Le(y);
     for (int j = 0; j < kHalf; ++j) {
       x[j] = static_cast<float>((y[2 + j] & 0x0F) - 8) * d;
       x[j + kHalf] = static_cast<float>((y[2 + j] >> 4) - 8) * d;
@@ -183,8 +139,8 @@ void DequantizeRowQ4_0(const uint8_t* y, float* x, int64_t n) {
 
 void DequantizeRowQ4_1(const uint8_t* y, float* x, int64_t n) {
   for (int64_t b = 0; b < n / kBlock; ++b, x += kBlock, y += 20) {
-    const float d = LoadF16(y);
-    const float m = LoadF16(y + 2);
+    const float d = LoadF16Le(y);
+    const float m = LoadF16Le(y + 2);
     for (int j = 0; j < kHalf; ++j) {
       x[j] = static_cast<float>(y[4 + j] & 0x0F) * d + m;
       x[j + kHalf] = static_cast<float>(y[4 + j] >> 4) * d + m;
@@ -204,24 +160,24 @@ int Code5(const uint8_t* qs, uint32_t qh, int j) {
 
 void DequantizeRowQ5_0(const uint8_t* y, float* x, int64_t n) {
   for (int64_t b = 0; b < n / kBlock; ++b, x += kBlock, y += 22) {
-    const float d = LoadF16(y);
-    const uint32_t qh = LoadU32(y + 2);
+    const float d = LoadF16Le(y);
+    const uint32_t qh = LoadU32Le(y + 2);
     for (int j = 0; j < kBlock; ++j) x[j] = static_cast<float>(Code5(y + 6, qh, j) - 16) * d;
   }
 }
 
 void DequantizeRowQ5_1(const uint8_t* y, float* x, int64_t n) {
   for (int64_t b = 0; b < n / kBlock; ++b, x += kBlock, y += 24) {
-    const float d = LoadF16(y);
-    const float m = LoadF16(y + 2);
-    const uint32_t qh = LoadU32(y + 4);
+    const float d = LoadF16Le(y);
+    const float m = LoadF16Le(y + 2);
+    const uint32_t qh = LoadU32Le(y + 4);
     for (int j = 0; j < kBlock; ++j) x[j] = static_cast<float>(Code5(y + 8, qh, j)) * d + m;
   }
 }
 
 void DequantizeRowQ8_0(const uint8_t* y, float* x, int64_t n) {
   for (int64_t b = 0; b < n / kBlock; ++b, x += kBlock, y += 34) {
-    const float d = LoadF16(y);
+    const float d = LoadF16Le(y);
     for (int j = 0; j < kBlock; ++j) x[j] = static_cast<float>(static_cast<int8_t>(y[2 + j])) * d;
   }
 }

@@ -48,7 +48,8 @@ void QuantizeRowQ8_0Avx2(const float* x, uint8_t* y, int64_t n);
 void QuantizeRowQ4_0Avx2(const float* x, uint8_t* y, int64_t n);
 #endif
 
-// Scalar helpers shared by the reference and AVX2 paths, so both treat a block the same way.
+// Scalar helpers shared by the reference, AVX2 and importance paths, so all treat a block the
+// same way.
 
 // ggml writes a float to an 8-bit code with a plain C cast, `(int8_t)f` or `(uint8_t)f`.
 // The reference x86-64 build does that with cvttss2si (truncate to int32; NaN and values
@@ -62,6 +63,21 @@ inline uint8_t TruncateToByteLikeX86(float v) {
 
 // The same byte read as ggml's int8_t.
 inline int TruncateToInt8LikeX86(float v) { return static_cast<int8_t>(TruncateToByteLikeX86(v)); }
+
+// Packs a block's 32 codes of up to 5 bits: the low nibbles of codes j and j + 16 into qs[j]
+// (low, high), bit 4 of code j into bit j of the returned qh. Q5_0 and Q5_1 store qh; the
+// importance paths of Q4_0 and Q4_1 use only qs. (Their paths without importance combine
+// the codes unmasked, as ggml does, so they do not call this.)
+inline uint32_t PackLegacyNibbles(const uint8_t* codes, uint8_t* qs) {
+  constexpr int kHalf = static_cast<int>(kLegacyBlockSize / 2);
+  uint32_t qh = 0;
+  for (int j = 0; j < kHalf; ++j) {
+    qs[j] = static_cast<uint8_t>((codes[j] & 0x0F) | ((codes[j + kHalf] & 0x0F) << 4));
+    qh |= ((codes[j] & 0x10u) >> 4) << j;
+    qh |= ((codes[j + kHalf] & 0x10u) >> 4) << (j + kHalf);
+  }
+  return qh;
+}
 
 }  // namespace qtk
 

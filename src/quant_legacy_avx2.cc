@@ -17,9 +17,8 @@
 #include <immintrin.h>
 
 #include <cmath>
-#include <cstring>
 
-#include "qtk/float_convert.h"
+#include "quant_bytes.h"
 
 namespace qtk {
 namespace {
@@ -34,11 +33,6 @@ QTK_AVX2 inline float HorizontalMax(__m256 v) {
   m = _mm_max_ps(m, _mm_movehl_ps(m, m));
   m = _mm_max_ss(m, _mm_movehdup_ps(m));
   return _mm_cvtss_f32(m);
-}
-
-QTK_AVX2 inline void StoreF16(uint8_t* p, float value) {
-  const uint16_t h = F32ToF16(value);
-  std::memcpy(p, &h, sizeof(h));
 }
 
 // roundf, lane by lane, to int32: half away from zero.
@@ -84,7 +78,7 @@ QTK_AVX2 void QuantizeRowQ8_0Avx2(const float* x, uint8_t* y, int64_t n) {
       QuantizeRowQ8_0Ref(x, y, kLegacyBlockSize);
       continue;
     }
-    StoreF16(y, d);
+    StoreF16Le(y, d);
     const __m256 scale = _mm256_set1_ps(id);
     __m256i q[4];
     for (int k = 0; k < 4; ++k) q[k] = RoundHalfAwayToInt(_mm256_mul_ps(v[k], scale));
@@ -117,7 +111,7 @@ QTK_AVX2 void QuantizeRowQ4_0Avx2(const float* x, uint8_t* y, int64_t n) {
       QuantizeRowQ4_0Ref(x, y, kLegacyBlockSize);
       continue;
     }
-    StoreF16(y, d);
+    StoreF16Le(y, d);
     const __m256 scale = _mm256_set1_ps(id);
     const __m256 offset = _mm256_set1_ps(8.5f);
     const __m256i top = _mm256_set1_epi32(15);

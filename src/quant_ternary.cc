@@ -23,6 +23,7 @@
 //   bytes 64..65  d, f16
 #include <cmath>
 
+#include "quant_bytes.h"
 #include "quant_iq_rows.h"
 
 namespace qtk {
@@ -32,7 +33,8 @@ constexpr int kBlockSize = 256;
 constexpr int64_t kTq1BlockBytes = 48 + 4 + 2;
 constexpr int64_t kTq2BlockBytes = 64 + 2;
 
-// The block scale d = max |x|.
+// The block scale d = max |x|, as ggml's MAX(amax, fabsf(x)): a NaN element makes it NaN.
+// (Q8_0's and MXFP4's max loops skip NaN instead, so this one is not shared with them.)
 float MaxAbs(const float* x) {
   float amax = 0.0f;
   for (int j = 0; j < kBlockSize; ++j) {
@@ -76,7 +78,7 @@ void QuantizeRowTq1_0(const float* x, uint8_t* y, int64_t n, const float* /*impo
     for (int m = 0; m < 32; ++m) yb[m] = PackTrits(xb + m, 32, 5, id);
     for (int m = 0; m < 16; ++m) yb[32 + m] = PackTrits(xb + 160 + m, 16, 5, id);
     for (int j = 0; j < 4; ++j) yb[48 + j] = PackTrits(xb + 240 + j, 4, 4, id);
-    StoreF16Le(d, yb + 52);
+    StoreF16Le(yb + 52, d);
   }
 }
 
@@ -116,7 +118,7 @@ void QuantizeRowTq2_0(const float* x, uint8_t* y, int64_t n, const float* /*impo
         yb[32 * half + m] = static_cast<uint8_t>(packed);
       }
     }
-    StoreF16Le(d, yb + 64);
+    StoreF16Le(yb + 64, d);
   }
 }
 

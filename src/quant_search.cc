@@ -1,7 +1,8 @@
-// The K-quant scale searches (see kquant_search.h). Every expression keeps the reference's
-// evaluation order: a*b*c is (a*b)*c, integer levels are converted to float where the
-// reference converts them, and comparisons are the reference's own (> vs >=, nan behaviour).
-#include "kquant_search.h"
+// The scale searches shared by the quantizer families (see quant_search.h). Every expression
+// keeps the reference's evaluation order: a*b*c is (a*b)*c, integer levels are converted to
+// float where the reference converts them, and comparisons are the reference's own (> vs >=,
+// nan behaviour).
+#include "quant_search.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,78 +11,86 @@
 namespace qtk {
 namespace {
 
-// The weight of element i: the caller's, or x[i]^2 when there are none.
-float WeightAt(const float* weights, const float* x, int i) {
-  return weights != nullptr ? weights[i] : x[i] * x[i];
+// A symmetric level in [-nmax, nmax): ClampInt's value, spelled as the reference spells it
+// with max and min, which GCC vectorizes in SymmetricSums (it leaves ClampInt's comparisons
+// scalar there, as it cannot order the bounds -nmax and nmax - 1 itself).
+int SymmetricLevel(int nmax, float iscale, float x) {
+  return std::max(-nmax, std::min(nmax - 1, NearestInt(iscale * x)));
 }
 
-// The element of largest magnitude (its signed value); the first one wins ties.
-float SignedAbsMax(int n, const float* x, float* abs_max) {
-  float max = 0;
-  float amax = 0;
-  for (int i = 0; i < n; ++i) {
-    const float ax = std::fabs(x[i]);
-    if (ax > amax) {
-      amax = ax;
-      max = x[i];
-    }
-  }
-  *abs_max = amax;
-  return max;
-}
-
-// Weighted sums for symmetric levels at inverse scale `iscale`; writes the levels
-// (offset by nmax) to `levels` when it is non-null.
+// Weighted sums for the symmetric levels at inverse scale `iscale`. The terms are formed
+// first, in a loop the compiler vectorizes, then added in order as the reference adds them.
 void SymmetricSums(int n, int nmax, const float* x, const float* weights, float iscale,
-                   int8_t* levels, float* sumlx, float* suml2) {
+                   float* sumlx, float* suml2) {
+  float lx_terms[kMaxGroupSize];
+  float l2_terms[kMaxGroupSize];
+  for (int i = 0; i < n; ++i) {
+    const float l = AsFloat(SymmetricLevel(nmax, iscale, x[i]));
+    lx_terms[i] = weights[i] * x[i] * l;
+    l2_terms[i] = weights[i] * l * l;
+  }
   float slx = 0;
   float sl2 = 0;
   for (int i = 0; i < n; ++i) {
-    const int l = ClampInt(NearestInt(iscale * x[i]), -nmax, nmax - 1);
-    if (levels != nullptr) levels[i] = static_cast<int8_t>(l + nmax);
-    const float w = WeightAt(weights, x, i);
-    slx += w * x[i] * AsFloat(l);
-    sl2 += w * AsFloat(l) * AsFloat(l);
+    slx += lx_terms[i];
+    sl2 += l2_terms[i];
   }
   *sumlx = slx;
   *suml2 = sl2;
 }
 
+// The levels at inverse scale `iscale`, offset by nmax.
+void SymmetricLevels(int n, int nmax, const float* x, float iscale, uint8_t* levels) {
+  for (int i = 0; i < n; ++i) {
+    levels[i] = static_cast<uint8_t>(SymmetricLevel(nmax, iscale, x[i]) + nmax);
+  }
+}
+
 }  // namespace
 
-float SumOfSquares(int n, const float* x) {
+float SumOfSquares(int64_t n, const float* x) {
   float sum = 0;
-  for (int i = 0; i < n; ++i) sum += x[i] * x[i];
+  for (int64_t i = 0; i < n; ++i) sum += x[i] * x[i];
   return sum;
 }
 
-float ImportanceWeights(int n, const float* x, const float* importance, float sigma2,
-                        float* weights) {
+float SumOf(int n, const float* x) {
+  float sum = 0;
+  for (int i = 0; i < n; ++i) sum += x[i];
+  return sum;
+}
+
+void ImportanceWeights(int n, const float* x, const float* importance, float sigma2,
+                       float* weights) {
   for (int i = 0; i < n; ++i) weights[i] = importance[i] * std::sqrt(sigma2 + x[i] * x[i]);
-  float sum = 0;
-  for (int i = 0; i < n; ++i) sum += weights[i];
-  return sum;
 }
 
-float MakeSymmetricQuants(int n, int nmax, const float* x, int8_t* levels, const float* weights) {
+float MakeSymmetricQuants(int n, int nmax, const float* x, uint8_t* levels, const float* weights) {
   float amax = 0;
   const float max = SignedAbsMax(n, x, &amax);
   if (amax < kGroupMaxEps) {
     std::memset(levels, 0, static_cast<size_t>(n));
     return 0.f;
   }
+  float squares[kMaxGroupSize];  // the default weights, the same floats as computed in place
+  if (weights == nullptr) {
+    for (int i = 0; i < n; ++i) squares[i] = x[i] * x[i];
+    weights = squares;
+  }
   float sumlx = 0;
   float suml2 = 0;
-  SymmetricSums(n, nmax, x, weights, AsFloat(-nmax) / max, levels, &sumlx, &suml2);
+  const float iscale = AsFloat(-nmax) / max;
+  SymmetricSums(n, nmax, x, weights, iscale, &sumlx, &suml2);
+  SymmetricLevels(n, nmax, x, iscale, levels);
   float scale = suml2 != 0.f ? sumlx / suml2 : 0.0f;
   float best = scale * sumlx;
   // Nudge the inverse scale around -nmax / max; keep whichever maximizes sumlx^2 / suml2.
   for (int is = -9; is <= 9; ++is) {
     if (is == 0) continue;
-    const float iscale = -(AsFloat(nmax) + 0.1f * AsFloat(is)) / max;
-    SymmetricSums(n, nmax, x, weights, iscale, nullptr, &sumlx, &suml2);
+    const float iscale_is = -(AsFloat(nmax) + 0.1f * AsFloat(is)) / max;
+    SymmetricSums(n, nmax, x, weights, iscale_is, &sumlx, &suml2);
     if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-      SymmetricSums(n, nmax, x, weights, iscale, levels, &sumlx, &suml2);
+      SymmetricLevels(n, nmax, x, iscale_is, levels);
       scale = sumlx / suml2;
       best = scale * sumlx;
     }
@@ -89,7 +98,7 @@ float MakeSymmetricQuants(int n, int nmax, const float* x, int8_t* levels, const
   return scale;
 }
 
-float MakeSymmetricQuantsRefined(int n, int nmax, const float* x, int8_t* levels) {
+float MakeSymmetricQuantsRefined(int n, int nmax, const float* x, uint8_t* levels) {
   float amax = 0;
   const float max = SignedAbsMax(n, x, &amax);
   if (amax < kGroupMaxEps) {
@@ -97,11 +106,12 @@ float MakeSymmetricQuantsRefined(int n, int nmax, const float* x, int8_t* levels
     return 0.f;
   }
   const float iscale = AsFloat(-nmax) / max;
+  int8_t signed_levels[kMaxGroupSize];  // in [-nmax, nmax) until the end, as in the reference
   float sumlx = 0;
   float suml2 = 0;
   for (int i = 0; i < n; ++i) {
     const int l = ClampInt(NearestInt(iscale * x[i]), -nmax, nmax - 1);
-    levels[i] = static_cast<int8_t>(l);
+    signed_levels[i] = static_cast<int8_t>(l);
     const float w = x[i] * x[i];
     sumlx += w * x[i] * AsFloat(l);
     suml2 += w * AsFloat(l) * AsFloat(l);
@@ -111,15 +121,15 @@ float MakeSymmetricQuantsRefined(int n, int nmax, const float* x, int8_t* levels
     int n_changed = 0;
     for (int i = 0; i < n; ++i) {
       const float w = x[i] * x[i];
-      float slx = sumlx - w * x[i] * AsFloat(levels[i]);
+      float slx = sumlx - w * x[i] * AsFloat(signed_levels[i]);
       if (slx > 0) {
-        float sl2 = suml2 - w * AsFloat(levels[i]) * AsFloat(levels[i]);
+        float sl2 = suml2 - w * AsFloat(signed_levels[i]) * AsFloat(signed_levels[i]);
         const int new_l = ClampInt(NearestInt(x[i] * sl2 / slx), -nmax, nmax - 1);
-        if (new_l != levels[i]) {
+        if (new_l != signed_levels[i]) {
           slx += w * x[i] * AsFloat(new_l);
           sl2 += w * AsFloat(new_l) * AsFloat(new_l);
           if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2) {
-            levels[i] = static_cast<int8_t>(new_l);
+            signed_levels[i] = static_cast<int8_t>(new_l);
             sumlx = slx;
             suml2 = sl2;
             ++n_changed;
@@ -129,7 +139,7 @@ float MakeSymmetricQuantsRefined(int n, int nmax, const float* x, int8_t* levels
     }
     if (n_changed == 0) break;
   }
-  for (int i = 0; i < n; ++i) levels[i] = static_cast<int8_t>(levels[i] + nmax);
+  for (int i = 0; i < n; ++i) levels[i] = static_cast<uint8_t>(signed_levels[i] + nmax);
   return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
 }
 

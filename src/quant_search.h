@@ -1,4 +1,5 @@
-// The scale searches shared by the K-quant kernels (internal).
+// The scale searches and rounding helpers shared by the quantizer families (internal):
+// the K-quants, the importance paths of Q4_0 / Q4_1 / Q5_0 / Q5_1, and IQ4_NL / IQ4_XS.
 //
 // Each function picks a scale (and, for the affine ones, a minimum) for a small group of
 // values and the integer levels that go with it, the way ggml-quants.c's helpers of the same
@@ -8,17 +9,18 @@
 // stored in an 8-bit slot. Comments name the ggml helper each function mirrors.
 //
 // Group sizes are at most kMaxGroupSize; scratch lives on the stack.
-#ifndef QTK_SRC_KQUANT_SEARCH_H_
-#define QTK_SRC_KQUANT_SEARCH_H_
+#ifndef QTK_SRC_QUANT_SEARCH_H_
+#define QTK_SRC_QUANT_SEARCH_H_
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 
 namespace qtk {
 
-// Elements in a K-quant super-block (ggml's QK_K).
+// Elements in a super-block of the K-quants and IQ4_XS (ggml's QK_K).
 inline constexpr int kSuperBlockSize = 256;
-// The largest group any search here handles (Q4_K/Q5_K sub-blocks are 32 wide).
+// The largest group any search here handles (legacy blocks and Q4_K/Q5_K sub-blocks: 32).
 inline constexpr int kMaxGroupSize = 32;
 // Below this absolute maximum a group counts as all zero (ggml's GROUP_MAX_EPS).
 inline constexpr float kGroupMaxEps = 1e-15f;
@@ -32,30 +34,53 @@ inline int NearestInt(float value) {
   return (bits & 0x007fffff) - 0x00400000;
 }
 
-// The reference's MAX(lo, MIN(hi, value)).
+// The reference's MAX(lo, MIN(hi, value)) for lo <= hi. (Spelled as comparisons: in the
+// affine searches that compiles to faster code than std::max/std::min.)
 inline int ClampInt(int value, int lo, int hi) { return value < lo ? lo : value > hi ? hi : value; }
 
 // An integer level as the float the reference multiplies it as.
 inline float AsFloat(int value) { return static_cast<float>(value); }
 
+// The element of largest magnitude with its sign (the first one on ties, 0 if all are zero,
+// NaNs skipped since they never compare greater); *abs_max receives its magnitude. The
+// reference finds the start of every symmetric search this way.
+inline float SignedAbsMax(int n, const float* x, float* abs_max) {
+  float max = 0;
+  float amax = 0;
+  for (int i = 0; i < n; ++i) {
+    // Two selects rather than an if: GCC then emits no branch to mispredict.
+    const float ax = std::fabs(x[i]);
+    const bool larger = ax > amax;
+    max = larger ? x[i] : max;
+    amax = larger ? ax : amax;
+  }
+  *abs_max = amax;
+  return max;
+}
+
 // x[0] * x[0] + ... + x[n-1] * x[n-1], summed in order.
-float SumOfSquares(int n, const float* x);
+float SumOfSquares(int64_t n, const float* x);
 
-// The importance paths' weights: importance[i] * sqrt(sigma2 + x[i]^2); returns their sum.
-float ImportanceWeights(int n, const float* x, const float* importance, float sigma2,
-                        float* weights);
+// x[0] + ... + x[n-1], summed in order.
+float SumOf(int n, const float* x);
 
-// Symmetric levels in [-nmax, nmax) for x[0..n), stored as level + nmax, chosen to maximize
+// The importance paths' weights: weights[i] = importance[i] * sqrt(sigma2 + x[i]^2).
+void ImportanceWeights(int n, const float* x, const float* importance, float sigma2,
+                       float* weights);
+
+// Symmetric levels in [-nmax, nmax) for x[0..n), stored as level + nmax (so in [0, 2 nmax):
+// ggml's int8_t and the legacy formats' uint8_t hold the same values), chosen to maximize
 // the weighted projection over 19 candidate scales (ggml's make_qx_quants, rmse_type 1).
-// `weights` may be nullptr, meaning x[i]^2. Returns the scale (0 for an all-zero group).
-// REQUIRES: 0 < n <= kMaxGroupSize, nmax > 0.
-float MakeSymmetricQuants(int n, int nmax, const float* x, int8_t* levels, const float* weights);
+// An all-zero group gets levels 0, not nmax. `weights` may be nullptr, meaning x[i]^2.
+// Returns the scale (0 for an all-zero group).
+// REQUIRES: 0 < n <= kMaxGroupSize, 0 < nmax <= 64.
+float MakeSymmetricQuants(int n, int nmax, const float* x, uint8_t* levels, const float* weights);
 
 // Symmetric levels in [-nmax, nmax) refined by coordinate descent on x[i]^2-weighted error
 // (ggml's make_q3_quants with do_rmse). Levels are stored as level + nmax, except that an
 // all-zero group gets levels 0. Returns the scale.
-// REQUIRES: 0 < n <= kMaxGroupSize.
-float MakeSymmetricQuantsRefined(int n, int nmax, const float* x, int8_t* levels);
+// REQUIRES: 0 < n <= kMaxGroupSize, 0 < nmax <= 64.
+float MakeSymmetricQuantsRefined(int n, int nmax, const float* x, uint8_t* levels);
 
 // Affine levels in [0, nmax] with x ~ scale * level - *negated_min, searching nstep + 1
 // candidate scales around nmax / (max - min) and fitting scale and min by weighted least
@@ -81,4 +106,4 @@ float MakePositiveQuants(int n, int nmax, const float* x, uint8_t* levels, const
 
 }  // namespace qtk
 
-#endif  // QTK_SRC_KQUANT_SEARCH_H_
+#endif  // QTK_SRC_QUANT_SEARCH_H_
