@@ -1,11 +1,14 @@
 // QuantizeModel: one pass over the input, every output written through a temporary file.
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 #include <optional>
 
 #include "qtk/output_file.h"
 #include "qtk/quantize.h"
 #include "qtk/quantize_model.h"
+#include "string_util.h"
 
 namespace qtk {
 namespace {
@@ -42,6 +45,12 @@ std::string DescribeNonFinite(float value) {
   return value > 0 ? "inf" : "-inf";
 }
 
+std::string FormatValue(float value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%g", static_cast<double>(value));
+  return buffer;
+}
+
 // Applies the NaN policy to a tensor's F32 values.
 Status CheckFinite(const ModelInput& input, const InputTensor& tensor, std::span<float> values,
                    NanPolicy policy, int64_t* n_zeroed) {
@@ -50,12 +59,11 @@ Status CheckFinite(const ModelInput& input, const InputTensor& tensor, std::span
   if (!bad) return Status::Ok();
   if (policy == NanPolicy::kRefuse) {
     const int64_t row_length = tensor.row_length();
-    return Status::Corruption(
-        input.path() + ": tensor '" + tensor.name + "': element " + std::to_string(*bad) +
-        " (row " + std::to_string(*bad / row_length) + ", column " +
-        std::to_string(*bad % row_length) + ") is " +
-        DescribeNonFinite(values[static_cast<size_t>(*bad)]) +
-        " (--nan-policy zero or keep to quantize anyway)");
+    return Status::Corruption(input.path() + ": tensor '" + Printable(tensor.name) + "': element " +
+                              std::to_string(*bad) + " (row " + std::to_string(*bad / row_length) +
+                              ", column " + std::to_string(*bad % row_length) + ") is " +
+                              DescribeNonFinite(values[static_cast<size_t>(*bad)]) +
+                              " (--nan-policy zero or keep to quantize anyway)");
   }
   for (size_t i = static_cast<size_t>(*bad); i < values.size(); ++i) {
     if (!std::isfinite(values[i])) {
@@ -77,8 +85,46 @@ Result<std::span<const float>> ImportanceFor(const PlannedTensor& tensor,
   if (weights->size() == expected) return *weights;
   if (RoleOf(tensor.name) == TensorRole::kTokenEmbedding) return std::span<const float>();
   return Status::InvalidArgument("importance matrix has " + std::to_string(weights->size()) +
-                                 " weights for tensor '" + tensor.name + "', its shape needs " +
-                                 std::to_string(expected));
+                                 " weights for tensor '" + Printable(tensor.name) +
+                                 "', its shape needs " + std::to_string(expected));
+}
+
+// Rows decoded at a time when checking an output: bounded memory, several rows per thread.
+constexpr int64_t kCheckChunkElements = int64_t{1} << 20;
+
+// Finite input can still quantize to infinity or NaN when its magnitude is beyond what the
+// type can hold (F16 above 65504, block scales likewise; importance weights near the float
+// limit): llama-quantize refuses such output after the fact, and so does qtk, naming the
+// first element that does not survive.
+Status CheckOutputFinite(const PlannedTensor& tensor, std::span<const float> values,
+                         std::span<const uint8_t> out, int n_threads) {
+  if (!CanDequantize(tensor.type) || values.empty()) return Status::Ok();
+  const int64_t row_length = tensor.shape.empty() ? 1 : tensor.shape[0];
+  const int64_t n_rows = static_cast<int64_t>(values.size()) / row_length;
+  const int64_t rows_per_chunk = std::max<int64_t>(1, kCheckChunkElements / row_length);
+  const uint64_t row_bytes = GgmlRowBytes(tensor.type, row_length);
+  std::vector<float> decoded;
+  for (int64_t row = 0; row < n_rows; row += rows_per_chunk) {
+    const int64_t n = std::min(rows_per_chunk, n_rows - row);
+    decoded.resize(static_cast<size_t>(n * row_length));
+    QTK_RETURN_IF_ERROR(DequantizeRows(
+        tensor.type, out.subspan(static_cast<size_t>(row) * row_bytes, n * row_bytes), row_length,
+        decoded, n_threads));
+    const std::optional<int64_t> bad = FindNonFinite(decoded);
+    if (!bad) continue;
+    const int64_t index = row * row_length + *bad;
+    const auto bad_row = values.subspan(static_cast<size_t>(index / row_length * row_length),
+                                        static_cast<size_t>(row_length));
+    float largest = 0.0f;
+    for (float v : bad_row) largest = std::max(largest, std::fabs(v));
+    return Status::Unsupported(
+        "tensor '" + Printable(tensor.name) + "': element " + std::to_string(index) + " (row " +
+        std::to_string(index / row_length) + ", column " + std::to_string(index % row_length) +
+        ") becomes " + DescribeNonFinite(decoded[static_cast<size_t>(*bad)]) + " in " +
+        std::string(GgmlTypeName(tensor.type)) + " (the row's largest magnitude is " +
+        FormatValue(largest) + "): the values (or importance weights) are too large for it");
+  }
+  return Status::Ok();
 }
 
 // Quantizes `values` (the whole tensor) into `out` as planned, matrix by matrix so that each
@@ -109,7 +155,7 @@ Status QuantizeTensor(const PlannedTensor& tensor, std::span<const float> values
         tensor.type, values.subspan(static_cast<size_t>(m) * matrix_elements, matrix_elements),
         row_length, out.subspan(static_cast<size_t>(m) * matrix_bytes, matrix_bytes),
         quantize_options);
-    if (!status.ok()) return status.WithPrefix("tensor '" + tensor.name + "'");
+    if (!status.ok()) return status.WithPrefix("tensor '" + Printable(tensor.name) + "'");
   }
   return Status::Ok();
 }
@@ -147,6 +193,7 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input,
   for (size_t i = 0; i < tensors.size(); ++i) {
     if (options.should_stop && options.should_stop()) return Status::Cancelled("interrupted");
     const InputTensor& tensor = tensors[i];
+    QTK_RETURN_IF_ERROR(input.CheckUnchanged(i));
     const std::span<const uint8_t> stored = input.StoredBytes(i);
     const bool needs_float = NeedsFloat(outputs, i, stored);
     if (needs_float) {
@@ -165,6 +212,10 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input,
       }
       out.resize(planned.output_bytes);
       QTK_RETURN_IF_ERROR(QuantizeTensor(planned, values, out, options));
+      if (options.nan_policy != NanPolicy::kKeep) {
+        QTK_RETURN_IF_ERROR(
+            CheckOutputFinite(planned, values, out, options.n_threads).WithPrefix(input.path()));
+      }
       QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(static_cast<size_t>(position), out));
     }
     input.Release(i);
