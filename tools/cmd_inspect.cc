@@ -6,7 +6,9 @@
 #include <string>
 
 #include "commands.h"
+#include "format.h"
 #include "qtk/gguf.h"
+#include "signals.h"
 
 namespace qtk::cli {
 namespace {
@@ -17,16 +19,17 @@ struct InspectOptions {
 };
 
 int RunInspect(const InspectOptions& options) {
+  InstallFileSignalHandlers();
   Result<GgufFile> file = ReadGgufFile(options.path);
   if (!file.ok()) return ReportError(file.status());
   std::printf("format: gguf v%u\n", file->version());
   for (const GgufKeyValue& kv : file->metadata()) {
-    std::printf("  %-40s %-4s %s\n", kv.key.c_str(),
+    std::printf("  %-40s %-4s %s\n", Escaped(kv.key).c_str(),
                 std::string(GgufValueTypeName(kv.value.type())).c_str(),
                 kv.value.ToDisplayString().c_str());
   }
   for (const GgufTensorInfo& info : file->tensors()) {
-    std::printf("  %-40s %-6s %" PRIu64 "\n", info.name.c_str(),
+    std::printf("  %-40s %-6s %" PRIu64 "\n", Escaped(info.name).c_str(),
                 std::string(GgmlTypeName(info.type)).c_str(), info.n_bytes);
   }
   return kExitOk;
