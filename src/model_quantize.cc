@@ -127,6 +127,25 @@ Status CheckOutputFinite(const PlannedTensor& tensor, std::span<const float> val
   return Status::Ok();
 }
 
+float LargestMagnitude(std::span<const float> values) {
+  float largest = 0.0f;
+  for (float v : values) largest = std::max(largest, std::fabs(v));  // NaN loses every max
+  return largest;
+}
+
+// Decodes the output to look for inf and NaN only where they can appear (see
+// kAlwaysFiniteMagnitude): the common case costs one pass over the values, not a decode.
+Status CheckOutput(const PlannedTensor& tensor, std::span<const float> values, float largest,
+                   std::span<const uint8_t> out, const QuantizeModelOptions& options) {
+  if (options.nan_policy == NanPolicy::kKeep) return Status::Ok();
+  QTK_ASSIGN_OR_RETURN(std::span<const float> importance, ImportanceFor(tensor, options));
+  if (largest <= kAlwaysFiniteMagnitude &&
+      LargestMagnitude(importance) <= kAlwaysFiniteImportance) {
+    return Status::Ok();
+  }
+  return CheckOutputFinite(tensor, values, out, options.n_threads);
+}
+
 // Quantizes `values` (the whole tensor) into `out` as planned, matrix by matrix so that each
 // expert uses its own slice of the importance weights.
 Status QuantizeTensor(const PlannedTensor& tensor, std::span<const float> values,
@@ -189,6 +208,7 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input,
   for (const InputTensor& tensor : tensors) bytes_total += tensor.n_bytes();
   uint64_t bytes_done = 0;
   std::vector<float> values;
+  float largest = 0.0f;
   std::vector<uint8_t> out;
   for (size_t i = 0; i < tensors.size(); ++i) {
     if (options.should_stop && options.should_stop()) return Status::Cancelled("interrupted");
@@ -201,6 +221,7 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input,
       QTK_RETURN_IF_ERROR(input.ReadF32(i, values, options.n_threads));
       QTK_RETURN_IF_ERROR(
           CheckFinite(input, tensor, values, options.nan_policy, &summary.n_nonfinite_zeroed));
+      largest = LargestMagnitude(values);
     }
     for (OpenOutput& output : outputs) {
       const int64_t position = output.position_of_input[i];
@@ -212,10 +233,8 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input,
       }
       out.resize(planned.output_bytes);
       QTK_RETURN_IF_ERROR(QuantizeTensor(planned, values, out, options));
-      if (options.nan_policy != NanPolicy::kKeep) {
-        QTK_RETURN_IF_ERROR(
-            CheckOutputFinite(planned, values, out, options.n_threads).WithPrefix(input.path()));
-      }
+      QTK_RETURN_IF_ERROR(
+          CheckOutput(planned, values, largest, out, options).WithPrefix(input.path()));
       QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(static_cast<size_t>(position), out));
     }
     input.Release(i);

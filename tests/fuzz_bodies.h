@@ -194,10 +194,11 @@ inline std::vector<float> FuzzFloats(const uint8_t* data, size_t n) {
 }
 
 // Moderate finite input (and weights) must decode back finite: a NaN there is a kernel
-// dividing by zero. Beyond these magnitudes formats overflow (F16 at 65504, block scales
-// likewise); QuantizeModel checks its output for that.
-inline constexpr float kFuzzModerateValue = 1e3f;
-inline constexpr float kFuzzModerateWeight = 1e6f;
+// dividing by zero, and QuantizeModel relies on it to skip decoding its output (see
+// kAlwaysFiniteMagnitude). Beyond these magnitudes formats overflow (F16 at 65504, block
+// scales likewise) and QuantizeModel decodes to check.
+inline constexpr float kFuzzModerateValue = kAlwaysFiniteMagnitude;
+inline constexpr float kFuzzModerateWeight = kAlwaysFiniteImportance;
 
 inline void FuzzCheckDecoded(GgmlType type, std::span<const float> src,
                              std::span<const float> importance, std::span<const float> back) {

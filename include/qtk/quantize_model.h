@@ -37,6 +37,13 @@ enum class NanPolicy {
   kKeep,    // quantize them as they are (the output may hold NaN)
 };
 
+// Below these magnitudes (of weights, and of importance weights) every quantizer's output
+// decodes to finite values: the invariant fuzz_quantize_rows checks. Beyond them a type may
+// overflow (F16 at 65504, block scales likewise), so QuantizeModel decodes such tensors'
+// output again and refuses a non-finite result (unless NanPolicy::kKeep).
+inline constexpr float kAlwaysFiniteMagnitude = 1e3f;
+inline constexpr float kAlwaysFiniteImportance = 1e6f;
+
 // Per-column importance for a tensor (one weight per element of a row, times the number of
 // experts), or nullopt when there is none.
 using ImportanceLookup =
