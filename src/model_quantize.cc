@@ -89,6 +89,12 @@ Result<std::span<const float>> ImportanceFor(const PlannedTensor& tensor,
                                  "', its shape needs " + std::to_string(expected));
 }
 
+float LargestMagnitude(std::span<const float> values) {
+  float largest = 0.0f;
+  for (float v : values) largest = std::max(largest, std::fabs(v));  // NaN loses every max
+  return largest;
+}
+
 // Rows decoded at a time when checking an output: bounded memory, several rows per thread.
 constexpr int64_t kCheckChunkElements = int64_t{1} << 20;
 
@@ -113,10 +119,8 @@ Status CheckOutputFinite(const PlannedTensor& tensor, std::span<const float> val
     const std::optional<int64_t> bad = FindNonFinite(decoded);
     if (!bad) continue;
     const int64_t index = row * row_length + *bad;
-    const auto bad_row = values.subspan(static_cast<size_t>(index / row_length * row_length),
-                                        static_cast<size_t>(row_length));
-    float largest = 0.0f;
-    for (float v : bad_row) largest = std::max(largest, std::fabs(v));
+    const float largest = LargestMagnitude(values.subspan(
+        static_cast<size_t>(index / row_length * row_length), static_cast<size_t>(row_length)));
     return Status::Unsupported(
         "tensor '" + Printable(tensor.name) + "': element " + std::to_string(index) + " (row " +
         std::to_string(index / row_length) + ", column " + std::to_string(index % row_length) +
@@ -125,12 +129,6 @@ Status CheckOutputFinite(const PlannedTensor& tensor, std::span<const float> val
         FormatValue(largest) + "): the values (or importance weights) are too large for it");
   }
   return Status::Ok();
-}
-
-float LargestMagnitude(std::span<const float> values) {
-  float largest = 0.0f;
-  for (float v : values) largest = std::max(largest, std::fabs(v));  // NaN loses every max
-  return largest;
 }
 
 // Decodes the output to look for inf and NaN only where they can appear (see

@@ -53,7 +53,7 @@ TEST_CASE("nan and inf are refused by default, naming the tensor and element",
   CHECK_FALSE(std::filesystem::exists(out));
 }
 
-TEST_CASE("--nan-policy zero replaces nan and inf with 0 and says how many",
+TEST_CASE("nan policy zero replaces nan and inf with 0 and says how many",
           "[robustness][cli][hostile]") {
   TempDir tmp;
   const auto input = NonFiniteModel(tmp);
@@ -70,7 +70,7 @@ TEST_CASE("--nan-policy zero replaces nan and inf with 0 and says how many",
   for (float v : values) CHECK(std::isfinite(v));
 }
 
-TEST_CASE("--nan-policy keep writes nan and inf through", "[robustness][cli][hostile]") {
+TEST_CASE("nan policy keep writes nan and inf through", "[robustness][cli][hostile]") {
   TempDir tmp;
   const auto input = NonFiniteModel(tmp);
   const auto f16 = tmp / "f16.gguf";
@@ -246,13 +246,17 @@ TEST_CASE("100 MB of metadata", "[robustness][cli][hostile]") {
   REQUIRE(inspect.exit_code == 0);
   CHECK(inspect.out.find("(1000000 items)") != std::string::npos);
   const auto out = tmp / "out.gguf";
-  const auto result = RunQtkChild({"quantize", input.string(), out.string(), "Q8_0"});
+  const auto result = testing::RunQtkMeasured({"quantize", input.string(), out.string(), "Q8_0"});
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
   CHECK(static_cast<int64_t>(std::filesystem::file_size(out)) > 100'000'000);
-  // Memory stays a small multiple of the file (mapped file, parsed strings, header buffer).
-  INFO("max rss " << result.max_rss_kib << " KiB for a " << file_bytes << "-byte file");
-  CHECK(result.max_rss_kib * 1024 < 8 * file_bytes);
+  if (!testing::kMeasureMemory) return;
+  // Memory stays linear in the metadata (measured: 5.2x the file): the mapping (1x), the
+  // parsed strings (a million 32-byte std::strings with 112-byte heap blocks, 1.4x), the
+  // plan's copy of them (1.4x), and the serialized output header while it grows (1-2x).
+  INFO("peak rss " << result.peak_rss_kib << " KiB for a " << file_bytes << "-byte file");
+  CHECK(result.peak_rss_kib > 0);
+  CHECK(result.peak_rss_kib * 1024 < 6 * file_bytes);
 }
 
 // A 1 kB file whose count fields promise 10^8 elements (or tensors, or keys).
@@ -283,12 +287,12 @@ TEST_CASE("counts of 10^8 in a 1 kB file are refused before allocating",
     for (const std::string command : {"inspect", "quantize"}) {
       std::vector<std::string> args = {command, path.string()};
       if (command == "quantize") args.push_back("Q8_0");
-      const auto result = RunQtkChild(args);
+      const auto result = testing::RunQtkMeasured(args);
       INFO(command << " " << which);
       CHECK(result.exit_code == 1);
       CHECK(result.err ==
             "qtk: error: " + path.string() + ": " + expected[static_cast<size_t>(which)] + "\n");
-      CHECK(result.max_rss_kib < 200 * 1024);
+      if (testing::kMeasureMemory) CHECK(result.peak_rss_kib < 32 * 1024);
     }
   }
 }

@@ -105,6 +105,33 @@ TEST_CASE("SIGTERM during quantize exits 143 and leaves nothing", "[robustness][
   CheckInterrupted(SIGTERM, 143);
 }
 
+// True if `dir` can hold anonymous (O_TMPFILE) files, which no death of qtk leaves behind.
+bool SupportsAnonymousFiles(const std::filesystem::path& dir) {
+  const int probe = open(dir.c_str(), O_TMPFILE | O_WRONLY, 0600);
+  if (probe < 0) return false;
+  close(probe);
+  return true;
+}
+
+TEST_CASE("SIGKILL or a second SIGINT during quantize leaves no file", "[robustness][cli]") {
+  TempDir tmp;
+  if (!SupportsAnonymousFiles(tmp.path())) {
+    WARN("skipped: no O_TMPFILE here, so a killed qtk leaves its named temporary file");
+    return;
+  }
+  const auto input = tmp / "model.gguf";
+  WriteBigModel(input);
+  for (const std::vector<int>& signals : {std::vector<int>{SIGKILL}, {SIGINT, SIGINT}}) {
+    QtkProcess qtk({"quantize", "-v", "--threads", "1", input.string(),
+                    (tmp / "out.gguf").string(), "Q6_K"});
+    REQUIRE(qtk.WaitForStderr("[   1/  48]"));
+    for (int signal_number : signals) qtk.Signal(signal_number);
+    const auto result = qtk.Wait();
+    CHECK(result.exit_code == 128 + signals.front());
+    CHECK(ListDirectory(tmp.path()) == std::vector<std::string>{"model.gguf"});
+  }
+}
+
 TEST_CASE("an input truncated while quantize reads it is a clean error", "[robustness][cli]") {
   TempDir tmp;
   const auto input = tmp / "model.gguf";
@@ -142,13 +169,11 @@ TEST_CASE("a bus error (truncation between check and read) exits 1 and leaves no
   CHECK(result.err.ends_with(
       "qtk: error: bus error reading a memory-mapped input: the file was truncated while being "
       "read; no output was written\n"));
-  // Only an anonymous temporary file (O_TMPFILE) survives an exit from a signal handler.
-  const int probe = open(tmp.path().c_str(), O_TMPFILE | O_WRONLY, 0600);
-  if (probe < 0) {
+  // Only an anonymous temporary file vanishes with a process that exits from a handler.
+  if (!SupportsAnonymousFiles(tmp.path())) {
     WARN("no O_TMPFILE on this filesystem: a named temporary file may be left behind");
     return;
   }
-  close(probe);
   CHECK(ListDirectory(tmp.path()) == std::vector<std::string>{"model.gguf"});
 }
 

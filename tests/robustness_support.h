@@ -5,6 +5,7 @@
 #define QTK_TESTS_ROBUSTNESS_SUPPORT_H_
 
 #include <fcntl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -126,13 +127,16 @@ class QtkProcess {
     int exit_code = -1;  // 128 + signal number if it died of a signal
     std::string out;
     std::string err;
-    int64_t max_rss_kib = 0;
+    int64_t peak_rss_kib = -1;  // with measure_memory: VmHWM just before exit
   };
 
   // `setup` runs in the child between fork and exec (set limits, change user); it should
-  // only make system calls.
+  // only make system calls. With `measure_memory` the child is traced so that its peak
+  // resident memory can be read as it exits (ru_maxrss would include the test process it
+  // was forked from).
   explicit QtkProcess(const std::vector<std::string>& args,
-                      const std::function<void()>& setup = {}) {
+                      const std::function<void()>& setup = {}, bool measure_memory = false)
+      : measure_memory_(measure_memory) {
     const std::string out = (dir_.path() / "out").string();
     const std::string err = (dir_.path() / "err").string();
     const std::string cli = CliPath();
@@ -151,8 +155,15 @@ class QtkProcess {
       dup2(out_fd, STDOUT_FILENO);
       dup2(err_fd, STDERR_FILENO);
       if (setup) setup();
+      if (measure_memory) ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
       execv(cli.c_str(), argv.data());
       _exit(127);
+    }
+    if (measure_memory) {
+      int status = 0;
+      waitpid(pid_, &status, 0);  // stopped at exec
+      ptrace(PTRACE_SETOPTIONS, pid_, nullptr, PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL);
+      ptrace(PTRACE_CONT, pid_, nullptr, nullptr);
     }
   }
   ~QtkProcess() {
@@ -182,15 +193,30 @@ class QtkProcess {
 
   void Signal(int signal_number) const { kill(pid_, signal_number); }
 
+  // VmHWM from /proc/<pid>/status, in KiB (-1 if unreadable).
+  int64_t PeakRssKib() const {
+    const std::string status = ReadFileText("/proc/" + std::to_string(pid_) + "/status");
+    const size_t at = status.find("VmHWM:");
+    if (at == std::string::npos) return -1;
+    return std::stoll(status.substr(at + 6));
+  }
+
   Outcome Wait() {
     Outcome outcome;
     int status = 0;
-    struct rusage usage {};
-    if (wait4(pid_, &status, 0, &usage) == pid_) {
+    while (waitpid(pid_, &status, 0) == pid_) {
+      if (WIFSTOPPED(status)) {
+        // A traced child stops at exit (read its peak memory) and for every signal it gets.
+        const bool exiting = status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXIT << 8));
+        if (exiting) outcome.peak_rss_kib = PeakRssKib();
+        const int forward = exiting || WSTOPSIG(status) == SIGTRAP ? 0 : WSTOPSIG(status);
+        ptrace(PTRACE_CONT, pid_, nullptr, reinterpret_cast<void*>(static_cast<intptr_t>(forward)));
+        continue;
+      }
       waited_ = true;
       if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
       if (WIFSIGNALED(status)) outcome.exit_code = 128 + WTERMSIG(status);
-      outcome.max_rss_kib = usage.ru_maxrss;
+      break;
     }
     outcome.out = ReadFileText(dir_.path() / "out");
     outcome.err = ReadFileText(dir_.path() / "err");
@@ -199,6 +225,7 @@ class QtkProcess {
 
  private:
   TempDir dir_;
+  bool measure_memory_ = false;
   pid_t pid_ = -1;
   bool waited_ = false;
 };
@@ -207,6 +234,20 @@ class QtkProcess {
 inline QtkProcess::Outcome RunQtkChild(const std::vector<std::string>& args,
                                        const std::function<void()>& setup = {}) {
   QtkProcess process(args, setup);
+  return process.Wait();
+}
+
+// Sanitizers multiply memory use (and LeakSanitizer cannot run under a tracer), so peak
+// memory is measured only in plain builds.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kMeasureMemory = false;
+#else
+inline constexpr bool kMeasureMemory = true;
+#endif
+
+// Runs `qtk <args>` to completion and measures its peak resident memory (if kMeasureMemory).
+inline QtkProcess::Outcome RunQtkMeasured(const std::vector<std::string>& args) {
+  QtkProcess process(args, {}, kMeasureMemory);
   return process.Wait();
 }
 
