@@ -250,12 +250,14 @@ TEST_CASE("100 MB of metadata", "[robustness][cli][hostile]") {
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
   CHECK(static_cast<int64_t>(std::filesystem::file_size(out)) > 100'000'000);
-  if (!testing::kMeasureMemory) return;
+  if (result.peak_rss_kib < 0) {
+    if (testing::kMeasureMemory) WARN("peak memory not measured: tracing is not allowed here");
+    return;
+  }
   // Memory stays linear in the metadata (measured: 5.2x the file): the mapping (1x), the
   // parsed strings (a million 32-byte std::strings with 112-byte heap blocks, 1.4x), the
   // plan's copy of them (1.4x), and the serialized output header while it grows (1-2x).
   INFO("peak rss " << result.peak_rss_kib << " KiB for a " << file_bytes << "-byte file");
-  CHECK(result.peak_rss_kib > 0);
   CHECK(result.peak_rss_kib * 1024 < 6 * file_bytes);
 }
 
@@ -292,7 +294,7 @@ TEST_CASE("counts of 10^8 in a 1 kB file are refused before allocating",
       CHECK(result.exit_code == 1);
       CHECK(result.err ==
             "qtk: error: " + path.string() + ": " + expected[static_cast<size_t>(which)] + "\n");
-      if (testing::kMeasureMemory) CHECK(result.peak_rss_kib < 32 * 1024);
+      if (result.peak_rss_kib >= 0) CHECK(result.peak_rss_kib < 32 * 1024);
     }
   }
 }

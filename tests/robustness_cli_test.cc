@@ -122,8 +122,8 @@ TEST_CASE("SIGKILL or a second SIGINT during quantize leaves no file", "[robustn
   const auto input = tmp / "model.gguf";
   WriteBigModel(input);
   for (const std::vector<int>& signals : {std::vector<int>{SIGKILL}, {SIGINT, SIGINT}}) {
-    QtkProcess qtk({"quantize", "-v", "--threads", "1", input.string(),
-                    (tmp / "out.gguf").string(), "Q6_K"});
+    QtkProcess qtk(
+        {"quantize", "-v", "--threads", "1", input.string(), (tmp / "out.gguf").string(), "Q6_K"});
     REQUIRE(qtk.WaitForStderr("[   1/  48]"));
     for (int signal_number : signals) qtk.Signal(signal_number);
     const auto result = qtk.Wait();

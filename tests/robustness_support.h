@@ -134,9 +134,8 @@ class QtkProcess {
   // only make system calls. With `measure_memory` the child is traced so that its peak
   // resident memory can be read as it exits (ru_maxrss would include the test process it
   // was forked from).
-  explicit QtkProcess(const std::vector<std::string>& args,
-                      const std::function<void()>& setup = {}, bool measure_memory = false)
-      : measure_memory_(measure_memory) {
+  explicit QtkProcess(const std::vector<std::string>& args, const std::function<void()>& setup = {},
+                      bool measure_memory = false) {
     const std::string out = (dir_.path() / "out").string();
     const std::string err = (dir_.path() / "err").string();
     const std::string cli = CliPath();
@@ -160,8 +159,11 @@ class QtkProcess {
       _exit(127);
     }
     if (measure_memory) {
-      int status = 0;
-      waitpid(pid_, &status, 0);  // stopped at exec
+      // Stopped at exec; if tracing is not allowed here, the child simply ran to the end.
+      if (waitpid(pid_, &early_status_, 0) == pid_ && !WIFSTOPPED(early_status_)) {
+        waited_ = true;
+        return;
+      }
       ptrace(PTRACE_SETOPTIONS, pid_, nullptr, PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL);
       ptrace(PTRACE_CONT, pid_, nullptr, nullptr);
     }
@@ -203,8 +205,9 @@ class QtkProcess {
 
   Outcome Wait() {
     Outcome outcome;
-    int status = 0;
-    while (waitpid(pid_, &status, 0) == pid_) {
+    int status = early_status_;
+    bool reaped = waited_;
+    while (!reaped && waitpid(pid_, &status, 0) == pid_) {
       if (WIFSTOPPED(status)) {
         // A traced child stops at exit (read its peak memory) and for every signal it gets.
         const bool exiting = status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXIT << 8));
@@ -213,11 +216,11 @@ class QtkProcess {
         ptrace(PTRACE_CONT, pid_, nullptr, reinterpret_cast<void*>(static_cast<intptr_t>(forward)));
         continue;
       }
-      waited_ = true;
-      if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
-      if (WIFSIGNALED(status)) outcome.exit_code = 128 + WTERMSIG(status);
-      break;
+      reaped = true;
     }
+    waited_ = reaped;
+    if (reaped && WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
+    if (reaped && WIFSIGNALED(status)) outcome.exit_code = 128 + WTERMSIG(status);
     outcome.out = ReadFileText(dir_.path() / "out");
     outcome.err = ReadFileText(dir_.path() / "err");
     return outcome;
@@ -225,8 +228,8 @@ class QtkProcess {
 
  private:
   TempDir dir_;
-  bool measure_memory_ = false;
   pid_t pid_ = -1;
+  int early_status_ = 0;
   bool waited_ = false;
 };
 
