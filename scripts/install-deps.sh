@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs qtk's build and test dependencies from Debian 12's packages (run as root).
+# clang and its runtime libraries (libFuzzer, sanitizers) build the fuzz targets.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
   g++ cmake ninja-build make python3 \
   libcli11-dev libspdlog-dev libfmt-dev libeigen3-dev nlohmann-json3-dev \
-  catch2 libbenchmark-dev
+  catch2 libbenchmark-dev \
+  clang libclang-rt-14-dev

@@ -15,12 +15,21 @@ namespace {
 
 std::string ErrnoText(int error) { return std::strerror(error); }
 
+bool SameTime(const struct timespec& a, const struct timespec& b) {
+  return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
 class MappedFileSource final : public ByteSource {
  public:
-  MappedFileSource(std::string path, void* address, size_t n_bytes)
-      : path_(std::move(path)), address_(address), n_bytes_(n_bytes) {}
+  MappedFileSource(std::string path, int fd, const struct stat& info, void* address)
+      : path_(std::move(path)),
+        fd_(fd),
+        mapped_info_(info),
+        address_(address),
+        n_bytes_(static_cast<size_t>(info.st_size)) {}
   ~MappedFileSource() override {
     if (address_ != nullptr) munmap(address_, n_bytes_);
+    close(fd_);
   }
   MappedFileSource(const MappedFileSource&) = delete;
   MappedFileSource& operator=(const MappedFileSource&) = delete;
@@ -29,6 +38,23 @@ class MappedFileSource final : public ByteSource {
     return {static_cast<const uint8_t*>(address_), n_bytes_};
   }
   const std::string& name() const override { return path_; }
+
+  Status CheckUnchanged() const override {
+    struct stat now {};
+    if (fstat(fd_, &now) != 0) {
+      const int error = errno;
+      return Status::IOError(path_ + ": cannot stat: " + ErrnoText(error));
+    }
+    if (now.st_size < mapped_info_.st_size) {
+      return Status::IOError(path_ + ": changed while being read: shrank from " +
+                             std::to_string(mapped_info_.st_size) + " to " +
+                             std::to_string(now.st_size) + " bytes");
+    }
+    if (now.st_size != mapped_info_.st_size || !SameTime(now.st_mtim, mapped_info_.st_mtim)) {
+      return Status::IOError(path_ + ": changed while being read: modified since it was opened");
+    }
+    return Status::Ok();
+  }
 
   void AdviseSequential(uint64_t offset, uint64_t n_bytes) const override {
     Advise(offset, n_bytes, MADV_WILLNEED);
@@ -47,6 +73,8 @@ class MappedFileSource final : public ByteSource {
   }
 
   std::string path_;
+  int fd_;
+  struct stat mapped_info_;
   void* address_;
   size_t n_bytes_;
 };
@@ -96,9 +124,8 @@ Result<std::shared_ptr<const ByteSource>> MapFile(const std::string& path) {
       return Status::IOError(path + ": cannot map: " + ErrnoText(error));
     }
   }
-  close(fd);  // the mapping keeps the file alive
   return std::shared_ptr<const ByteSource>(
-      std::make_shared<MappedFileSource>(path, address, n_bytes));
+      std::make_shared<MappedFileSource>(path, fd, info, address));
 }
 
 std::shared_ptr<const ByteSource> MemorySource(std::string name, std::vector<uint8_t> bytes) {

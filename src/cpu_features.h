@@ -9,6 +9,7 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define QTK_HAVE_X86_SIMD 1
+#include <cpuid.h>
 #else
 #define QTK_HAVE_X86_SIMD 0
 #endif
@@ -27,7 +28,14 @@ inline bool CpuHasAvx2() {
 // True if the running CPU supports AVX2 and the F16C half-precision conversions.
 inline bool CpuHasAvx2F16c() {
 #if QTK_HAVE_X86_SIMD
+#if defined(__clang__)
+  // clang 14's __builtin_cpu_supports does not know "f16c": ask cpuid (leaf 1, ecx).
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+  return __builtin_cpu_supports("avx2") && f16c;
+#else
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+#endif
 #else
   return false;
 #endif

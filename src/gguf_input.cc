@@ -38,11 +38,14 @@ class GgufInput final : public ModelInput {
   const std::vector<InputTensor>& tensors() const override { return tensors_; }
   bool is_conversion() const override { return false; }
 
+  Status CheckUnchanged(size_t /*i*/) const override { return file_.source()->CheckUnchanged(); }
+
   std::span<const uint8_t> StoredBytes(size_t i) const override {
     return file_.TensorData(file_.tensors()[i]);
   }
 
   Status ReadF32(size_t i, std::span<float> dst, int n_threads) const override {
+    QTK_RETURN_IF_ERROR(CheckUnchanged(i));
     const GgufTensorInfo& info = file_.tensors()[i];
     const std::span<const uint8_t> bytes = file_.TensorData(info);
     file_.source()->AdviseSequential(file_.data_offset() + info.offset, info.n_bytes);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <set>
@@ -48,6 +49,12 @@ std::string CheckStatistic(float value) {
   if (std::isinf(value)) return value > 0 ? "is inf" : "is -inf";
   if (value < 0) return "is " + std::to_string(value) + ", must be >= 0";
   return "";
+}
+
+std::string FormatFloat(float value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%g", static_cast<double>(value));
+  return buffer;
 }
 
 float LoadFloat(const uint8_t* p) {
@@ -240,7 +247,6 @@ class GgufImatrixReader {
       return Error(offsets_.tensor_infos[static_cast<size_t>(pair.sums)],
                    "tensor " + Quoted(sums.name), "holds no values");
     }
-    const int64_t n_per_row = sums.row_length();
     const int64_t n_matrices = sums.n_rows();
     if (counts.n_elements() != n_matrices) {
       return Error(offsets_.tensor_infos[static_cast<size_t>(pair.counts)],
@@ -251,16 +257,33 @@ class GgufImatrixReader {
     QTK_ASSIGN_OR_RETURN(const uint8_t* sum_data, CheckedData(pair.sums));
     QTK_ASSIGN_OR_RETURN(const uint8_t* count_data, CheckedData(pair.counts));
     ImportanceEntry entry{weight, n_matrices, std::vector<float>(sums.n_elements())};
-    for (int64_t m = 0; m < n_matrices; ++m) {
+    QTK_RETURN_IF_ERROR(Divide(sums, sum_data, count_data, &entry));
+    return entry;
+  }
+
+  // weight = sum / count in single precision, as llama-quantize divides. A count between 0
+  // and 1 (never a real token count) can push a finite sum to infinity, which must not reach
+  // the quantizers.
+  Status Divide(const GgufTensorInfo& sums, const uint8_t* sum_data, const uint8_t* count_data,
+                ImportanceEntry* entry) const {
+    const int64_t n_per_row = sums.row_length();
+    for (int64_t m = 0; m < entry->n_matrices; ++m) {
       const float count = LoadFloat(count_data + 4 * m);
       for (int64_t c = 0; c < n_per_row; ++c) {
         const int64_t k = m * n_per_row + c;
         // A matrix that saw no tokens gets neutral weights, as in llama-quantize.
-        entry.weights[static_cast<size_t>(k)] =
-            count > 0.0f ? LoadFloat(sum_data + 4 * k) / count : 1.0f;
+        const float sum = LoadFloat(sum_data + 4 * k);
+        const float w = count > 0.0f ? sum / count : 1.0f;
+        if (!std::isfinite(w)) {
+          return Error(file_.data_offset() + sums.offset + 4 * static_cast<uint64_t>(k),
+                       "tensor " + Quoted(sums.name),
+                       "value " + std::to_string(k) + " (" + FormatFloat(sum) +
+                           ") divided by its count " + FormatFloat(count) + " is inf");
+        }
+        entry->weights[static_cast<size_t>(k)] = w;
       }
     }
-    return entry;
+    return Status::Ok();
   }
 
   const GgufFile& file_;

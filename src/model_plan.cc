@@ -12,9 +12,15 @@ namespace {
 
 constexpr uint32_t kQuantizationVersion = 2;  // GGML_QNT_VERSION
 
+// Counts above this (no real model has a million layers or heads) are clamped: the mixes
+// compute 7 * n_layers and the like in int, which a hostile block_count would overflow.
+constexpr uint64_t kMaxModelCount = uint64_t{1} << 20;
+
 int MetadataInt(const std::vector<GgufKeyValue>& metadata, const std::string& key) {
   for (const GgufKeyValue& kv : metadata) {
-    if (kv.key == key) return static_cast<int>(kv.value.AsUint().value_or(0));
+    if (kv.key == key) {
+      return static_cast<int>(std::min(kv.value.AsUint().value_or(0), kMaxModelCount));
+    }
   }
   return 0;
 }
@@ -100,7 +106,7 @@ void MarkSchemeOutput(const Scheme& scheme, OutputPlan& plan) {
 Status CheckProducible(const PlannedTensor& tensor, const QuantizeModelOptions& options,
                        const std::string& input_path) {
   if (!tensor.quantize) return Status::Ok();
-  const std::string subject = "tensor '" + tensor.name + "'";
+  const std::string subject = "tensor '" + Printable(tensor.name) + "'";
   if (IsQuantized(tensor.input_type) && !options.allow_requantize) {
     return Status::InvalidArgument(input_path + ": " + subject + " is already " +
                                    std::string(GgmlTypeName(tensor.input_type)) +
@@ -133,10 +139,9 @@ Result<PlannedTensor> PlanSchemeTensor(const InputTensor& tensor, const Scheme& 
     planned.type = *ggml_type;
     planned.quantize = *ggml_type != tensor.type;
     if (tensor.row_length() % GgmlBlockSize(*ggml_type) != 0) {
-      return Status::InvalidArgument("tensor '" + tensor.name + "': row length " +
-                                     std::to_string(tensor.row_length()) +
-                                     " is not a multiple of " +
-                                     std::string(GgmlTypeName(*ggml_type)) + "'s block size");
+      return Status::InvalidArgument(
+          "tensor '" + tensor.name + "': row length " + std::to_string(tensor.row_length()) +
+          " is not a multiple of " + std::string(GgmlTypeName(*ggml_type)) + "'s block size");
     }
     return planned;
   }
@@ -171,15 +176,15 @@ Result<OutputPlan> PlanOutput(const ModelInput& input, const ModelFacts& facts,
           DecideTensorType({tensor.name, tensor.type, tensor.shape}, facts, plan_options);
       if (decision.requires_importance && !options.importance) {
         return Status::InvalidArgument(
-            std::string(Info(spec.file_type).name) + ": tensor '" + tensor.name + "' gets " +
-            std::string(GgmlTypeName(decision.type)) +
+            std::string(Info(spec.file_type).name) + ": tensor '" + Printable(tensor.name) +
+            "' gets " + std::string(GgmlTypeName(decision.type)) +
             ", which needs an importance matrix (--imatrix FILE, made by llama-imatrix)");
       }
       planned.type = decision.type;
       planned.quantize = decision.quantize;
       planned.note = decision.note;
       if (decision.note.find("columns") != std::string::npos) {
-        plan.warnings.push_back("tensor '" + tensor.name + "': " + decision.note);
+        plan.warnings.push_back("tensor '" + Printable(tensor.name) + "': " + decision.note);
       }
     }
     planned.input_index = i;
@@ -239,7 +244,7 @@ Status CheckNotAnInput(const ModelInput& input, const std::string& output) {
 Status CheckKernelsExist(const OutputPlan& plan) {
   for (const PlannedTensor& tensor : plan.tensors) {
     if (!tensor.quantize) continue;
-    const std::string subject = plan.spec.path + ": tensor '" + tensor.name + "'";
+    const std::string subject = plan.spec.path + ": tensor '" + Printable(tensor.name) + "'";
     if (!CanDequantize(tensor.input_type)) {
       return Status::Unsupported(subject + ": qtk cannot read " +
                                  std::string(GgmlTypeName(tensor.input_type)) + " as float");

@@ -1,5 +1,7 @@
 // QuantizeModel: one pass over the input, every output written through a temporary file.
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 #include <optional>
 
@@ -7,6 +9,7 @@
 #include "qtk/quantize.h"
 #include "qtk/quantize_model.h"
 #include "quant_checks.h"
+#include "string_util.h"
 
 namespace qtk {
 namespace {
@@ -38,15 +41,26 @@ Result<OpenOutput> Open(const OutputPlan& plan, size_t n_inputs,
   return output;
 }
 
+std::string DescribeNonFinite(float value) {
+  if (std::isnan(value)) return "nan";
+  return value > 0 ? "inf" : "-inf";
+}
+
+std::string FormatValue(float value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%g", static_cast<double>(value));
+  return buffer;
+}
+
 // Applies the NaN policy to a tensor's F32 values.
 Status ApplyNanPolicy(const ModelInput& input, const InputTensor& tensor, std::span<float> values,
-                   NanPolicy policy, int64_t* n_zeroed) {
+                      NanPolicy policy, int64_t* n_zeroed) {
   if (policy == NanPolicy::kKeep) return Status::Ok();
   const std::optional<int64_t> bad = FindNonFinite(values);
   if (!bad) return Status::Ok();
   if (policy == NanPolicy::kRefuse) {
     const Status found = CheckFinite(values, tensor.row_length());
-    return Status::Corruption(input.path() + ": tensor '" + tensor.name + "': " +
+    return Status::Corruption(input.path() + ": tensor '" + Printable(tensor.name) + "': " +
                               found.message() + " (--nan-policy zero or keep to quantize anyway)");
   }
   for (size_t i = static_cast<size_t>(*bad); i < values.size(); ++i) {
@@ -69,8 +83,63 @@ Result<std::span<const float>> ImportanceFor(const PlannedTensor& tensor,
   if (weights->size() == expected) return *weights;
   if (RoleOf(tensor.name) == TensorRole::kTokenEmbedding) return std::span<const float>();
   return Status::InvalidArgument("importance matrix has " + std::to_string(weights->size()) +
-                                 " weights for tensor '" + tensor.name + "', its shape needs " +
-                                 std::to_string(expected));
+                                 " weights for tensor '" + Printable(tensor.name) +
+                                 "', its shape needs " + std::to_string(expected));
+}
+
+float LargestMagnitude(std::span<const float> values) {
+  float largest = 0.0f;
+  for (float v : values) largest = std::max(largest, std::fabs(v));  // NaN loses every max
+  return largest;
+}
+
+// Rows decoded at a time when checking an output: bounded memory, several rows per thread.
+constexpr int64_t kCheckChunkElements = int64_t{1} << 20;
+
+// Finite input can still quantize to infinity or NaN when its magnitude is beyond what the
+// type can hold (F16 above 65504, block scales likewise; importance weights near the float
+// limit): llama-quantize refuses such output after the fact, and so does qtk, naming the
+// first element that does not survive.
+Status CheckOutputFinite(const PlannedTensor& tensor, std::span<const float> values,
+                         std::span<const uint8_t> out, int n_threads) {
+  if (!CanDequantize(tensor.type) || values.empty()) return Status::Ok();
+  const int64_t row_length = tensor.shape.empty() ? 1 : tensor.shape[0];
+  const int64_t n_rows = static_cast<int64_t>(values.size()) / row_length;
+  const int64_t rows_per_chunk = std::max<int64_t>(1, kCheckChunkElements / row_length);
+  const uint64_t row_bytes = GgmlRowBytes(tensor.type, row_length);
+  std::vector<float> decoded;
+  for (int64_t row = 0; row < n_rows; row += rows_per_chunk) {
+    const int64_t n = std::min(rows_per_chunk, n_rows - row);
+    decoded.resize(static_cast<size_t>(n * row_length));
+    QTK_RETURN_IF_ERROR(DequantizeRows(
+        tensor.type, out.subspan(static_cast<size_t>(row) * row_bytes, n * row_bytes), row_length,
+        decoded, n_threads));
+    const std::optional<int64_t> bad = FindNonFinite(decoded);
+    if (!bad) continue;
+    const int64_t index = row * row_length + *bad;
+    const float largest = LargestMagnitude(values.subspan(
+        static_cast<size_t>(index / row_length * row_length), static_cast<size_t>(row_length)));
+    return Status::Unsupported(
+        "tensor '" + Printable(tensor.name) + "': element " + std::to_string(index) + " (row " +
+        std::to_string(index / row_length) + ", column " + std::to_string(index % row_length) +
+        ") becomes " + DescribeNonFinite(decoded[static_cast<size_t>(*bad)]) + " in " +
+        std::string(GgmlTypeName(tensor.type)) + " (the row's largest magnitude is " +
+        FormatValue(largest) + "): the values (or importance weights) are too large for it");
+  }
+  return Status::Ok();
+}
+
+// Decodes the output to look for inf and NaN only where they can appear (see
+// kAlwaysFiniteMagnitude): the common case costs one pass over the values, not a decode.
+Status CheckOutput(const PlannedTensor& tensor, std::span<const float> values, float largest,
+                   std::span<const uint8_t> out, const QuantizeModelOptions& options) {
+  if (options.nan_policy == NanPolicy::kKeep) return Status::Ok();
+  QTK_ASSIGN_OR_RETURN(std::span<const float> importance, ImportanceFor(tensor, options));
+  if (largest <= kAlwaysFiniteMagnitude &&
+      LargestMagnitude(importance) <= kAlwaysFiniteImportance) {
+    return Status::Ok();
+  }
+  return CheckOutputFinite(tensor, values, out, options.n_threads);
 }
 
 // Quantizes `values` (the whole tensor) into `out` as planned, matrix by matrix so that each
@@ -90,18 +159,16 @@ Status QuantizeTensor(const PlannedTensor& tensor, std::span<const float> values
     quantize_options.n_threads = options.n_threads;
     quantize_options.check_finite = false;  // ApplyNanPolicy applied the policy
     if (!importance.empty()) {
-      const size_t expert = importance.size() > static_cast<size_t>(row_length)
-                                ? static_cast<size_t>(m)
-                                : 0;
-      quantize_options.importance =
-          importance.subspan(expert * static_cast<size_t>(row_length),
-                             static_cast<size_t>(row_length));
+      const size_t expert =
+          importance.size() > static_cast<size_t>(row_length) ? static_cast<size_t>(m) : 0;
+      quantize_options.importance = importance.subspan(expert * static_cast<size_t>(row_length),
+                                                       static_cast<size_t>(row_length));
     }
     Status status = QuantizeRows(
         tensor.type, values.subspan(static_cast<size_t>(m) * matrix_elements, matrix_elements),
         row_length, out.subspan(static_cast<size_t>(m) * matrix_bytes, matrix_bytes),
         quantize_options);
-    if (!status.ok()) return status.WithPrefix("tensor '" + tensor.name + "'");
+    if (!status.ok()) return status.WithPrefix("tensor '" + Printable(tensor.name) + "'");
   }
   return Status::Ok();
 }
@@ -131,8 +198,7 @@ bool NeedsFloat(const std::vector<OpenOutput>& outputs, size_t input_index,
 
 }  // namespace
 
-Result<QuantizeSummary> QuantizeModel(const ModelInput& input,
-                                      const std::vector<OutputPlan>& plans,
+Result<QuantizeSummary> QuantizeModel(const ModelInput& input, const std::vector<OutputPlan>& plans,
                                       const QuantizeModelOptions& options) {
   for (const OutputPlan& plan : plans) QTK_RETURN_IF_ERROR(CheckKernelsExist(plan));
   const auto& tensors = input.tensors();
@@ -146,10 +212,12 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input,
   const uint64_t bytes_total = input.stored_tensor_bytes();
   uint64_t bytes_done = 0;
   std::vector<float> values;
+  float largest = 0.0f;
   std::vector<uint8_t> out;
   for (size_t i = 0; i < tensors.size(); ++i) {
     if (options.should_stop && options.should_stop()) return Status::Cancelled("interrupted");
     const InputTensor& tensor = tensors[i];
+    QTK_RETURN_IF_ERROR(input.CheckUnchanged(i));
     const std::span<const uint8_t> stored = input.StoredBytes(i);
     const bool needs_float = NeedsFloat(outputs, i, stored);
     if (needs_float) {
@@ -157,6 +225,7 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input,
       QTK_RETURN_IF_ERROR(input.ReadF32(i, values, options.n_threads));
       QTK_RETURN_IF_ERROR(
           ApplyNanPolicy(input, tensor, values, options.nan_policy, &summary.n_nonfinite_zeroed));
+      largest = LargestMagnitude(values);
     }
     for (OpenOutput& output : outputs) {
       const int64_t position = output.position_of_input[i];
@@ -173,6 +242,8 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input,
       }
       out.resize(planned.output_bytes);
       QTK_RETURN_IF_ERROR(QuantizeTensor(planned, values, out, options));
+      QTK_RETURN_IF_ERROR(
+          CheckOutput(planned, values, largest, out, options).WithPrefix(input.path()));
       QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(layout_index, out));
     }
     input.Release(i);

@@ -17,6 +17,35 @@ std::string ErrnoText(int error) { return std::strerror(error); }
 // Distinguishes temporary files of several outputs written by one process.
 std::atomic<uint64_t> temp_counter{0};
 
+// Where a temporary file for `path` goes: the same directory, so the final link or rename
+// never crosses a filesystem.
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// An anonymous file in `directory`, or -1 with errno set. It can only be given a name later
+// through /proc/self/fd, so without /proc it is not used.
+int OpenAnonymous(const std::string& directory) {
+  if (access("/proc/self/fd", X_OK) != 0) {
+    errno = EOPNOTSUPP;
+    return -1;
+  }
+  return open(directory.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+}
+
+// The filesystem (or kernel) cannot make anonymous files: use a named one instead.
+bool AnonymousUnsupported(int error) {
+  return error == EOPNOTSUPP || error == EISDIR || error == EINVAL || error == ENOTSUP;
+}
+
+std::string TempName(const std::string& path) {
+  return path + ".qtk-tmp-" + std::to_string(getpid()) + "-" +
+         std::to_string(temp_counter.fetch_add(1));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<OutputFile>> OutputFile::Create(const std::string& path,
@@ -30,8 +59,15 @@ Result<std::unique_ptr<OutputFile>> OutputFile::Create(const std::string& path,
       return Status::InvalidArgument(path + ": already exists (use --force to overwrite)");
     }
   }
-  const std::string temp_path = path + ".qtk-tmp-" + std::to_string(getpid()) + "-" +
-                                std::to_string(temp_counter.fetch_add(1));
+  if (options.anonymous_temp) {
+    const int fd = OpenAnonymous(DirectoryOf(path));
+    if (fd >= 0) return std::unique_ptr<OutputFile>(new OutputFile(path, "", fd, options));
+    const int error = errno;
+    if (!AnonymousUnsupported(error)) {
+      return Status::IOError(path + ": cannot create output: " + ErrnoText(error));
+    }
+  }
+  const std::string temp_path = TempName(path);
   const int fd = open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) {
     const int error = errno;
@@ -116,6 +152,37 @@ Status OutputFile::Commit() {
     const int error = errno;
     return Status::IOError(path_ + ": fsync failed: " + ErrnoText(error));
   }
+  QTK_RETURN_IF_ERROR(temp_path_.empty() ? PlaceAnonymous() : PlaceNamed());
+  committed_ = true;
+  return Status::Ok();
+}
+
+// Gives the anonymous file its name. Without overwrite, link() refuses a file that appeared
+// meanwhile; with it, the file is linked under a temporary name and renamed over the old one.
+Status OutputFile::PlaceAnonymous() {
+  const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+  const std::string target = options_.overwrite ? TempName(path_) : path_;
+  if (linkat(AT_FDCWD, self.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+    const int error = errno;
+    if (error == EEXIST) return Status::InvalidArgument(path_ + ": already exists");
+    return Status::IOError(path_ + ": cannot move output into place: " + ErrnoText(error));
+  }
+  if (close(fd_) != 0) {
+    const int error = errno;
+    fd_ = -1;
+    unlink(target.c_str());
+    return Status::IOError(path_ + ": close failed: " + ErrnoText(error));
+  }
+  fd_ = -1;
+  if (options_.overwrite && rename(target.c_str(), path_.c_str()) != 0) {
+    const int error = errno;
+    unlink(target.c_str());
+    return Status::IOError(path_ + ": cannot move output into place: " + ErrnoText(error));
+  }
+  return Status::Ok();
+}
+
+Status OutputFile::PlaceNamed() {
   if (close(fd_) != 0) {
     const int error = errno;
     fd_ = -1;
@@ -143,7 +210,7 @@ Status OutputFile::Commit() {
     const int error = errno;
     return Status::IOError(path_ + ": cannot move output into place: " + ErrnoText(error));
   }
-  committed_ = true;
+  temp_path_.clear();
   return Status::Ok();
 }
 

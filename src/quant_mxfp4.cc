@@ -40,7 +40,11 @@ inline uint8_t SharedExponent(float amax) {
   // decides the floor. The reference casts this float straight to uint8_t; x86-64 compilers
   // convert through a 32-bit integer and keep the low byte, which only matters when
   // amax < 2^-125 makes the exponent negative. Doing that explicitly keeps it defined.
+  // An infinite amax (--nan-policy keep) has no exponent: x86-64's conversion of infinity
+  // yields INT32_MIN, whose low byte is 0, so the reference writes 0; the cast would be
+  // undefined here.
   const float biased = std::floor(std::log2(amax)) - 2 + 127;
+  if (!std::isfinite(biased)) return 0;
   return static_cast<uint8_t>(static_cast<int32_t>(biased));
 }
 

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "qtk/inspect.h"
 #include "qtk/model_source.h"
+#include "signals.h"
 
 namespace qtk::cli {
 namespace {
@@ -18,6 +19,7 @@ struct InspectCommandOptions {
 };
 
 int RunInspect(const InspectCommandOptions& options) {
+  InstallFileSignalHandlers();
   Result<ModelSource> model = OpenModel(options.path);
   if (!model.ok()) {
     ReportError(model.status());

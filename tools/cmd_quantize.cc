@@ -35,6 +35,7 @@ int RunQuantize(const QuantizeFlags& flags) {
                               : flags.verbose ? Verbosity::kVerbose
                                               : Verbosity::kNormal;
   SetUpLogging(verbosity);
+  InstallFileSignalHandlers();
   const auto start = std::chrono::steady_clock::now();
   Result<QuantizeJob> job = InterpretQuantizeArgs(flags.args);
   if (!job.ok()) return ReportError(job.status());

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace qtk::cli {
@@ -14,6 +15,10 @@ std::string FormatBytes(uint64_t n_bytes);
 std::string FormatCount(uint64_t n);
 // "4.96" bits per weight.
 std::string FormatBitsPerWeight(uint64_t n_bytes, uint64_t n_elements);
+// `text` with control characters (and backslashes) as \xNN: names and keys come from
+// untrusted files and must not move the cursor or recolour the terminal.
+std::string Escaped(std::string_view text);
+
 // "[256, 512]".
 std::string FormatShape(const std::vector<int64_t>& shape);
 

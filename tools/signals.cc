@@ -1,6 +1,10 @@
 #include "signals.h"
 
+#include <unistd.h>
+
 #include <csignal>
+
+#include "commands.h"
 
 namespace qtk::cli {
 namespace {
@@ -17,7 +21,26 @@ extern "C" void OnStopSignal(int signal_number) {
   stop_signal = signal_number;
 }
 
+extern "C" void OnBusError(int /*signal_number*/) {
+  static const char kMessage[] =
+      "qtk: error: bus error reading a memory-mapped input: the file was truncated while "
+      "being read; no output was written\n";
+  (void)!write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+  _exit(kExitInputError);
+}
+
 }  // namespace
+
+void InstallFileSignalHandlers() {
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGXFSZ, &ignore, nullptr);
+  struct sigaction bus {};
+  bus.sa_handler = OnBusError;
+  sigemptyset(&bus.sa_mask);
+  sigaction(SIGBUS, &bus, nullptr);
+}
 
 void InstallStopHandlers() {
   struct sigaction action {};

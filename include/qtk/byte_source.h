@@ -26,6 +26,13 @@ class ByteSource {
   // The path (or a label) used in error messages.
   virtual const std::string& name() const = 0;
 
+  // Checks that the source still holds the bytes it was opened with. Readers call it before
+  // touching bytes they did not validate yet (tensor data): reading a mapped file that shrank
+  // since it was mapped would kill the process with SIGBUS, and one rewritten in place would
+  // mix old and new bytes. Errors: IOError "<path>: changed while being read: ...".
+  // Memory sources never change.
+  virtual Status CheckUnchanged() const { return Status::Ok(); }
+
   // Hint that [offset, offset + n_bytes) will be read sequentially soon (or not at all).
   virtual void AdviseSequential(uint64_t /*offset*/, uint64_t /*n_bytes*/) const {}
   virtual void AdviseDone(uint64_t /*offset*/, uint64_t /*n_bytes*/) const {}
@@ -33,7 +40,8 @@ class ByteSource {
   size_t size() const { return bytes().size(); }
 };
 
-// Maps `path` read-only. An empty file maps to an empty span.
+// Maps `path` read-only. An empty file maps to an empty span. The file stays open so that
+// CheckUnchanged() can compare its size and modification time with those at mapping time.
 // Errors: NotFound if the file does not exist, IOError if it cannot be opened or mapped.
 Result<std::shared_ptr<const ByteSource>> MapFile(const std::string& path);
 

@@ -59,6 +59,12 @@ class ModelInput {
   // The sum over every tensor.
   uint64_t stored_tensor_bytes() const;
 
+  // Checks that tensor i's bytes can still be read as they were when the input was opened:
+  // its file has not shrunk (reading a mapping past the end of a file raises SIGBUS) or been
+  // rewritten. QuantizeModel calls it before touching each tensor; ReadF32 checks it itself.
+  // Errors: IOError "<path>: changed while being read: ...".
+  virtual Status CheckUnchanged(size_t /*i*/) const { return Status::Ok(); }
+
   // The stored bytes of tensor i in its `type`, or an empty span when the input does not
   // hold it in that form (a converted checkpoint): then use ReadF32.
   virtual std::span<const uint8_t> StoredBytes(size_t i) const = 0;

@@ -1,8 +1,11 @@
 // Byte sinks for writers: an output file that appears only when complete, or memory.
 //
-// OutputFile writes to a temporary file beside the destination ("<path>.qtk-tmp-<pid>-<n>")
-// and renames it into place on Commit(). Destroying an uncommitted OutputFile removes the
-// temporary file, so an error or an exception never leaves a half-written output behind.
+// OutputFile writes to a temporary file in the destination's directory and moves it into
+// place on Commit(). Where the filesystem supports it (Linux O_TMPFILE: ext4, xfs, btrfs,
+// tmpfs) the temporary file has no name until Commit() links it, so nothing, not even a
+// crash or SIGKILL, leaves a half-written output behind. Elsewhere it is
+// "<path>.qtk-tmp-<pid>-<n>", and destroying an uncommitted OutputFile removes it, so an
+// error, an exception or a handled signal leaves nothing behind.
 #ifndef QTK_OUTPUT_FILE_H_
 #define QTK_OUTPUT_FILE_H_
 
@@ -38,6 +41,9 @@ struct OutputFileOptions {
   bool sync = true;
   // Size of the write buffer. Default: 4 MiB.
   size_t buffer_bytes = size_t{4} << 20;
+  // Use an anonymous (O_TMPFILE) temporary file where possible. Default: on; tests turn it
+  // off to exercise the named fallback.
+  bool anonymous_temp = true;
 };
 
 class OutputFile final : public ByteSink {
@@ -57,6 +63,7 @@ class OutputFile final : public ByteSink {
   uint64_t position() const override { return position_; }
 
   const std::string& path() const { return path_; }
+  // The named temporary file, or "" when it is anonymous (or gone).
   const std::string& temp_path() const { return temp_path_; }
 
   // Removes the temporary file now (idempotent). Commit() after Abort() fails.
@@ -66,6 +73,8 @@ class OutputFile final : public ByteSink {
   OutputFile(std::string path, std::string temp_path, int fd, OutputFileOptions options);
   Status Flush();
   Status WriteFully(uint64_t offset, std::span<const uint8_t> bytes);
+  Status PlaceAnonymous();
+  Status PlaceNamed();
 
   std::string path_;
   std::string temp_path_;

@@ -30,7 +30,7 @@ struct OutputSpec {
   std::string path;
   FileType file_type = FileType::kMostlyQ8_0;
   // When set, every quantizable tensor gets this scheme instead of file_type's mix.
-  std::optional<Scheme> scheme;
+  std::optional<Scheme> scheme = std::nullopt;
 };
 
 // What to do with NaN and infinity in the weights.
@@ -39,6 +39,13 @@ enum class NanPolicy {
   kZero,    // replace them with 0 and say how many
   kKeep,    // quantize them as they are (the output may hold NaN)
 };
+
+// Below these magnitudes (of weights, and of importance weights) every quantizer's output
+// decodes to finite values: the invariant fuzz_quantize_rows checks. Beyond them a type may
+// overflow (F16 at 65504, block scales likewise), so QuantizeModel decodes such tensors'
+// output again and refuses a non-finite result (unless NanPolicy::kKeep).
+inline constexpr float kAlwaysFiniteMagnitude = 1e3f;
+inline constexpr float kAlwaysFiniteImportance = 1e6f;
 
 // Per-column importance for a tensor (one weight per element of a row, times the number of
 // experts), or nullopt when there is none.
