@@ -218,7 +218,10 @@ TEST_CASE("10,000 tensors", "[robustness][cli][hostile]") {
   testing::WriteF32Gguf(input, testing::LlamaMetadata(1000), tensors);
   const auto inspect = RunQtkChild({"inspect", input.string()});
   REQUIRE(inspect.exit_code == 0);
-  CHECK(std::count(inspect.out.begin(), inspect.out.end(), '\n') == 1 + 5 + 10000);
+  // One table row per tensor.
+  CHECK(inspect.out.find("tensors (10000)") != std::string::npos);
+  CHECK(inspect.out.find("blk.999.t9.weight") != std::string::npos);
+  CHECK(std::count(inspect.out.begin(), inspect.out.end(), '\n') > 10000);
   const auto out = tmp / "out.gguf";
   const auto result = RunQtkChild({"quantize", input.string(), out.string(), "Q8_0"});
   INFO(result.err);
@@ -244,7 +247,7 @@ TEST_CASE("100 MB of metadata", "[robustness][cli][hostile]") {
   REQUIRE(file_bytes > 100'000'000);
   const auto inspect = RunQtkChild({"inspect", input.string()});
   REQUIRE(inspect.exit_code == 0);
-  CHECK(inspect.out.find("(1000000 items)") != std::string::npos);
+  CHECK(inspect.out.find("1000000 items: [") != std::string::npos);
   const auto out = tmp / "out.gguf";
   const auto result = testing::RunQtkMeasured({"quantize", input.string(), out.string(), "Q8_0"});
   INFO(result.err);
