@@ -6,32 +6,14 @@
 #include <unordered_set>
 
 #include "json_util.h"
+#include "qtk/safetensors.h"
 #include "string_util.h"
 
 namespace qtk {
 
 size_t SafetensorsDtypeSize(std::string_view dtype) {
-  static constexpr std::array<std::pair<std::string_view, size_t>, 15> kSizes = {{
-      {"BOOL", 1},
-      {"U8", 1},
-      {"I8", 1},
-      {"F8_E5M2", 1},
-      {"F8_E4M3", 1},
-      {"I16", 2},
-      {"U16", 2},
-      {"F16", 2},
-      {"BF16", 2},
-      {"I32", 4},
-      {"U32", 4},
-      {"F32", 4},
-      {"F64", 8},
-      {"I64", 8},
-      {"U64", 8},
-  }};
-  for (const auto& [name, size] : kSizes) {
-    if (name == dtype) return size;
-  }
-  return 0;
+  const std::optional<SafetensorsDtype> known = SafetensorsDtypeFromName(dtype);
+  return known ? static_cast<size_t>(SafetensorsDtypeSize(*known)) : 0;
 }
 
 namespace {

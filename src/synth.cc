@@ -130,7 +130,7 @@ std::string_view TorchDtype(SynthDtype dtype) {
   return "?";
 }
 
-std::string_view SafetensorsDtype(SynthDtype dtype) {
+std::string_view SafetensorsDtypeName(SynthDtype dtype) {
   switch (dtype) {
     case SynthDtype::kF32:
       return "F32";
@@ -225,7 +225,7 @@ struct Shard {
 };
 
 uint64_t TensorBytes(const SynthTensor& tensor, SynthDtype dtype) {
-  uint64_t n = SafetensorsDtypeSize(SafetensorsDtype(dtype));
+  uint64_t n = SafetensorsDtypeSize(SafetensorsDtypeName(dtype));
   for (int64_t dim : tensor.shape) n *= static_cast<uint64_t>(dim);
   return n;
 }
@@ -285,7 +285,7 @@ Status WriteTensor(const SynthShape& shape, const SynthTensor& tensor, const Syn
   const int64_t n_rows = tensor.n_rows();
   const int64_t rows_per_chunk =
       std::max<int64_t>(1, kChunkElements / std::max<int64_t>(1, row_length));
-  const size_t element_bytes = SafetensorsDtypeSize(SafetensorsDtype(options.dtype));
+  const size_t element_bytes = SafetensorsDtypeSize(SafetensorsDtypeName(options.dtype));
   std::vector<float> values;
   std::vector<uint8_t> bytes;
   for (int64_t begin = 0; begin < n_rows; begin += rows_per_chunk) {
@@ -311,7 +311,7 @@ Status WriteShard(const std::filesystem::path& dir, const Shard& shard, const Sy
   std::vector<SafetensorsTensorSpec> specs;
   for (size_t i : shard.tensors) {
     specs.push_back(
-        {tensors[i].name, std::string(SafetensorsDtype(options.dtype)), tensors[i].shape});
+        {tensors[i].name, std::string(SafetensorsDtypeName(options.dtype)), tensors[i].shape});
   }
   const std::vector<std::pair<std::string, std::string>> metadata = {
       {"format", "pt"},

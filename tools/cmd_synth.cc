@@ -10,6 +10,7 @@
 #include <string>
 
 #include "commands.h"
+#include "qtk/units.h"
 #include "qtk/synth.h"
 
 namespace qtk::cli {
@@ -26,32 +27,6 @@ struct SynthCommandOptions {
 };
 
 // "5GB" (10^9), "512MiB" (2^20), "1000000": transformers' convert_file_size_to_int.
-std::optional<uint64_t> ParseSize(const std::string& text) {
-  size_t used = 0;
-  uint64_t number = 0;
-  try {
-    number = std::stoull(text, &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  const std::string unit = text.substr(used);
-  static const std::pair<const char*, uint64_t> kUnits[] = {{"", 1},
-                                                            {"B", 1},
-                                                            {"KB", 1000ull},
-                                                            {"MB", 1000000ull},
-                                                            {"GB", 1000000000ull},
-                                                            {"KiB", 1ull << 10},
-                                                            {"MiB", 1ull << 20},
-                                                            {"GiB", 1ull << 30}};
-  for (const auto& [name, scale] : kUnits) {
-    if (unit == name) {
-      if (number > UINT64_MAX / scale) return std::nullopt;
-      return number * scale;
-    }
-  }
-  return std::nullopt;
-}
-
 int RunSynth(const SynthCommandOptions& command) {
   SynthOptions options;
   options.preset = *ParseSynthPreset(command.preset);  // CLI11 checked the names
@@ -59,11 +34,10 @@ int RunSynth(const SynthCommandOptions& command) {
   options.seed = command.seed;
   options.n_threads = command.threads;
   options.overwrite = command.force;
-  const std::optional<uint64_t> shard_bytes = ParseSize(command.max_shard_size);
-  if (!shard_bytes || *shard_bytes == 0) {
-    std::fprintf(stderr, "qtk: error: --max-shard-size '%s' is not a size like 5GB or 500MiB\n",
-                 command.max_shard_size.c_str());
-    return kExitUsage;
+  const Result<uint64_t> shard_bytes = ParseByteSize(command.max_shard_size);
+  if (!shard_bytes.ok()) return ReportError(shard_bytes.status().WithPrefix("--max-shard-size"));
+  if (*shard_bytes == 0) {
+    return ReportError(Status::InvalidArgument("--max-shard-size: must be more than 0 bytes"));
   }
   options.max_shard_bytes = *shard_bytes;
   if (isatty(STDERR_FILENO) != 0) {
