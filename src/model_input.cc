@@ -14,7 +14,7 @@ Result<std::unique_ptr<ModelInput>> OpenModelInput(const std::string& path) {
     const auto bytes = source->bytes();
     if (bytes.size() >= 4 && std::memcmp(bytes.data(), "GGUF", 4) == 0) {
       QTK_ASSIGN_OR_RETURN(GgufFile file, ParseGguf(std::move(source)));
-      return MakeGgufInput(std::move(file));
+      return MakeSplitGgufInput(std::move(file));
     }
   }
   return OpenSafetensorsInput(path);

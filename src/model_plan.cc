@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <set>
 
+#include "gguf_split.h"
 #include "qtk/quantize.h"
 #include "qtk/quantize_model.h"
 #include "string_util.h"
@@ -153,8 +154,69 @@ Result<PlannedTensor> PlanSchemeTensor(const InputTensor& tensor, const Scheme& 
   return planned;
 }
 
-Result<OutputPlan> PlanOutput(const ModelInput& input, const ModelFacts& facts,
-                              const OutputSpec& spec, const QuantizeModelOptions& options) {
+// Lays out one output file: its GGUF tensors (a scheme tensor expands into its codes and
+// companions, whose keys join the metadata) and their offsets.
+Status LayOut(OutputPlan& plan, const std::vector<SchemePlan>& scheme_plans) {
+  std::vector<GgufTensorInfo> infos;
+  for (PlannedTensor& tensor : plan.tensors) {
+    tensor.first_layout_index = infos.size();
+    if (!tensor.scheme) {
+      infos.push_back({tensor.name, tensor.type, tensor.shape, 0, 0});
+      continue;
+    }
+    const SchemePlan& scheme_plan = scheme_plans[tensor.input_index];
+    for (const SchemeTensor& part : scheme_plan.tensors) {
+      infos.push_back({part.name, part.type, part.shape, 0, 0});
+    }
+    for (const GgufKeyValue& kv : scheme_plan.metadata) plan.metadata.push_back(kv);
+  }
+  QTK_ASSIGN_OR_RETURN(plan.layout, LayOutGguf(plan.metadata, std::move(infos)));
+  for (PlannedTensor& tensor : plan.tensors) {
+    tensor.output_bytes = 0;
+    for (size_t k = 0; k < tensor.n_layout_tensors; ++k) {
+      tensor.output_bytes += plan.layout.tensors[tensor.first_layout_index + k].n_bytes;
+    }
+  }
+  return Status::Ok();
+}
+
+// --keep-split: one output file per input split, as llama-quantize writes them: tensors stay
+// in their split, in their input order; the first file carries the metadata; every file
+// gets split.no, split.count and split.tensors.count.
+std::vector<OutputPlan> SplitLikeInput(const ModelInput& input, OutputPlan whole) {
+  const size_t n_splits = input.n_splits();
+  std::string prefix = whole.spec.path;
+  if (prefix.size() > 5 && prefix.substr(prefix.size() - 5) == ".gguf") {
+    prefix.resize(prefix.size() - 5);
+  }
+  std::sort(
+      whole.tensors.begin(), whole.tensors.end(),
+      [](const PlannedTensor& a, const PlannedTensor& b) { return a.input_index < b.input_index; });
+  std::vector<OutputPlan> splits(n_splits);
+  for (size_t k = 0; k < n_splits; ++k) {
+    OutputPlan& split = splits[k];
+    split.spec = whole.spec;
+    split.spec.path = SplitPath(prefix, k, n_splits);
+    if (k == 0) {
+      split.metadata = whole.metadata;
+      split.warnings = whole.warnings;
+    }
+    split.metadata.push_back(
+        {std::string(kSplitNoKey), GgufValue::Uint16(static_cast<uint16_t>(k))});
+    split.metadata.push_back(
+        {std::string(kSplitCountKey), GgufValue::Uint16(static_cast<uint16_t>(n_splits))});
+    split.metadata.push_back({std::string(kSplitTensorsCountKey),
+                              GgufValue::Int32(static_cast<int32_t>(whole.tensors.size()))});
+  }
+  for (PlannedTensor& tensor : whole.tensors) {
+    splits[input.SplitOf(tensor.input_index)].tensors.push_back(std::move(tensor));
+  }
+  return splits;
+}
+
+Result<std::vector<OutputPlan>> PlanOutput(const ModelInput& input, const ModelFacts& facts,
+                                           const OutputSpec& spec,
+                                           const QuantizeModelOptions& options) {
   OutputPlan plan;
   plan.spec = spec;
   PlanOptions plan_options = options.plan;
@@ -203,28 +265,15 @@ Result<OutputPlan> PlanOutput(const ModelInput& input, const ModelFacts& facts,
   }
   plan.metadata =
       OutputMetadata(input, spec.file_type, converter_layout, options.metadata_overrides);
-  std::vector<GgufTensorInfo> infos;
-  for (PlannedTensor& tensor : plan.tensors) {
-    tensor.first_layout_index = infos.size();
-    if (!tensor.scheme) {
-      infos.push_back({tensor.name, tensor.type, tensor.shape, 0, 0});
-      continue;
-    }
-    const SchemePlan& scheme_plan = scheme_plans[tensor.input_index];
-    for (const SchemeTensor& part : scheme_plan.tensors) {
-      infos.push_back({part.name, part.type, part.shape, 0, 0});
-    }
-    for (const GgufKeyValue& kv : scheme_plan.metadata) plan.metadata.push_back(kv);
-  }
   if (spec.scheme) MarkSchemeOutput(*spec.scheme, plan);
-  QTK_ASSIGN_OR_RETURN(plan.layout, LayOutGguf(plan.metadata, std::move(infos)));
-  for (PlannedTensor& tensor : plan.tensors) {
-    tensor.output_bytes = 0;
-    for (size_t k = 0; k < tensor.n_layout_tensors; ++k) {
-      tensor.output_bytes += plan.layout.tensors[tensor.first_layout_index + k].n_bytes;
-    }
+  std::vector<OutputPlan> plans;
+  if (options.keep_split && input.n_splits() > 1) {
+    plans = SplitLikeInput(input, std::move(plan));
+  } else {
+    plans.push_back(std::move(plan));
   }
-  return plan;
+  for (OutputPlan& one : plans) QTK_RETURN_IF_ERROR(LayOut(one, scheme_plans));
+  return plans;
 }
 
 // Refuses an output that is (through any link or "..") one of the input's files.
@@ -255,6 +304,10 @@ Status CheckKernelsExist(const OutputPlan& plan) {
     }
   }
   return Status::Ok();
+}
+
+std::string OutputTypeName(const OutputSpec& spec) {
+  return spec.scheme ? SchemeName(*spec.scheme) : std::string(Info(spec.file_type).name);
 }
 
 std::string PlannedTensor::TypeName() const {
@@ -289,8 +342,8 @@ Result<std::vector<OutputPlan>> PlanModel(const ModelInput& input,
       return Status::InvalidArgument(spec.path + ": named twice as an output");
     }
     QTK_RETURN_IF_ERROR(CheckNotAnInput(input, spec.path));
-    QTK_ASSIGN_OR_RETURN(OutputPlan plan, PlanOutput(input, facts, spec, options));
-    plans.push_back(std::move(plan));
+    QTK_ASSIGN_OR_RETURN(std::vector<OutputPlan> files, PlanOutput(input, facts, spec, options));
+    for (OutputPlan& file : files) plans.push_back(std::move(file));
   }
   return plans;
 }

@@ -11,8 +11,8 @@
 #include "commands.h"
 #include "gate_args.h"
 #include "logging.h"
-#include "qtk/imatrix.h"
 #include "progress.h"
+#include "qtk/imatrix.h"
 #include "quantize_args.h"
 #include "quantize_gates.h"
 #include "quantize_report.h"
@@ -57,14 +57,16 @@ int RunQuantize(const QuantizeFlags& flags) {
     spdlog::info("importance matrix {}: {} entries, {} chunks", job->imatrix_path,
                  imatrix->entries().size(), imatrix->chunk_count());
   }
+  if (job->options.keep_split && (*input)->n_splits() == 1) {
+    spdlog::warn("--keep-split: {} is not a split gguf model; writing one file", job->input);
+  }
   Result<std::vector<OutputPlan>> plans = PlanModel(**input, job->outputs, job->options);
   if (!plans.ok()) return ReportError(plans.status());
   for (const OutputPlan& plan : *plans) {
     for (const std::string& warning : plan.warnings) spdlog::warn("{}", warning);
   }
   // Sizes are exact before writing: a size or memory breach writes nothing.
-  Result<std::vector<std::string>> size_breaches =
-      CheckPlanGates(**input, *plans, job->type_names, *gates, *memory);
+  Result<std::vector<std::string>> size_breaches = CheckPlanGates(**input, *plans, *gates, *memory);
   if (!size_breaches.ok()) return ReportError(size_breaches.status());
   if (!size_breaches->empty()) return ReportBreaches(*size_breaches);
   if (job->dry_run) {
@@ -98,16 +100,15 @@ int RunQuantize(const QuantizeFlags& flags) {
                    summary->n_nonfinite_zeroed);
     }
   }
-  Result<std::vector<std::string>> error_breaches = CheckErrorGates(
-      **input, *plans, job->type_names, *gates, !job->dry_run, job->options.n_threads);
+  Result<std::vector<std::string>> error_breaches =
+      CheckErrorGates(**input, *plans, *gates, !job->dry_run, job->options.n_threads);
   if (!error_breaches.ok()) return ReportError(error_breaches.status());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (flags.json) {
-    std::fputs(FormatJsonReport(**input, *plans, job->type_names, job->dry_run, seconds).c_str(),
-               stdout);
+    std::fputs(FormatJsonReport(**input, *plans, job->dry_run, seconds).c_str(), stdout);
   } else if (!flags.quiet) {
-    std::fputs(FormatSizeReport(**input, *plans, job->type_names, job->dry_run).c_str(), stdout);
+    std::fputs(FormatSizeReport(**input, *plans, job->dry_run).c_str(), stdout);
   }
   std::fflush(stdout);
   return ReportBreaches(*error_breaches);
@@ -135,26 +136,28 @@ void AddQuantizeCommand(CLI::App& app, CommandRunner& runner) {
   command->add_option("--output-tensor-type", a.output_tensor_type, "Type for output.weight");
   command->add_option("--token-embedding-type", a.token_embedding_type,
                       "Type for token_embd.weight");
-  command->add_option("--tensor-type", a.tensor_types,
-                      "PATTERN=TYPE: tensors matching the regex get TYPE (repeatable)")
+  command
+      ->add_option("--tensor-type", a.tensor_types,
+                   "PATTERN=TYPE: tensors matching the regex get TYPE (repeatable)")
       ->allow_extra_args(false);
-  command->add_option("--tensor-type-file", a.tensor_type_file,
-                      "A file of PATTERN=TYPE lines");
-  command->add_flag("--leave-output-tensor", a.leave_output_tensor,
-                    "Keep output.weight as it is");
+  command->add_option("--tensor-type-file", a.tensor_type_file, "A file of PATTERN=TYPE lines");
+  command->add_flag("--leave-output-tensor", a.leave_output_tensor, "Keep output.weight as it is");
   command->add_flag("--allow-requantize", a.allow_requantize,
                     "Allow quantizing tensors that are already quantized");
-  command->add_option("--override-kv", a.override_kv,
-                      "KEY=TYPE:VALUE metadata to set (int, float, bool, str; repeatable)")
+  command
+      ->add_option("--override-kv", a.override_kv,
+                   "KEY=TYPE:VALUE metadata to set (int, float, bool, str; repeatable)")
       ->allow_extra_args(false);
   command->add_flag("--keep-split", a.keep_split, "Keep a split input's shards");
   command->add_flag("--dry-run", a.dry_run, "Print the plan and the exact sizes; write nothing");
   command->add_option("--imatrix", a.imatrix, "Importance matrix from llama-imatrix");
-  command->add_option("--include-weights", a.include_weights,
-                      "Use the importance matrix only for these tensors")
+  command
+      ->add_option("--include-weights", a.include_weights,
+                   "Use the importance matrix only for these tensors")
       ->allow_extra_args(false);
-  command->add_option("--exclude-weights", a.exclude_weights,
-                      "Do not use the importance matrix for these tensors")
+  command
+      ->add_option("--exclude-weights", a.exclude_weights,
+                   "Do not use the importance matrix for these tensors")
       ->allow_extra_args(false);
   command->add_option("--nan-policy", a.nan_policy,
                       "What to do with NaN/Inf weights: refuse (default), zero, keep");

@@ -115,7 +115,6 @@ Status ResolveOutputs(const QuantizeArgs& args, const Positionals& positionals,
       path.replace(at, 6, canonical);
     }
     job.outputs.push_back({path, target.file_type, target.scheme});
-    job.type_names.push_back(canonical);
   }
   return Status::Ok();
 }
@@ -220,6 +219,7 @@ Result<QuantizeJob> InterpretQuantizeArgs(const QuantizeArgs& args) {
   QTK_RETURN_IF_ERROR(ResolvePlanOptions(args, job.options.plan));
   job.options.n_threads = args.threads > 0 ? args.threads : positionals.threads;
   job.options.allow_requantize = args.allow_requantize;
+  job.options.keep_split = args.keep_split;
   job.options.overwrite = args.force;
   QTK_ASSIGN_OR_RETURN(job.options.nan_policy, ParseNanPolicy(args.nan_policy));
   for (const std::string& text : args.override_kv) {

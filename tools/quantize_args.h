@@ -39,7 +39,6 @@ struct QuantizeArgs {
 struct QuantizeJob {
   std::string input;
   std::vector<OutputSpec> outputs;
-  std::vector<std::string> type_names;  // as written, one per output
   QuantizeModelOptions options;
   std::string imatrix_path;
   bool dry_run = false;

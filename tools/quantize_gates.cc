@@ -6,7 +6,6 @@ namespace qtk::cli {
 
 Result<std::vector<std::string>> CheckPlanGates(const ModelInput& input,
                                                 const std::vector<OutputPlan>& plans,
-                                                const std::vector<std::string>& type_names,
                                                 const Gates& gates, const MemoryOptions& memory) {
   Gates size_gates;
   size_gates.max_size_bytes = gates.max_size_bytes;
@@ -16,14 +15,14 @@ Result<std::vector<std::string>> CheckPlanGates(const ModelInput& input,
   if (!size_gates.any()) return std::vector<std::string>();
   std::vector<std::pair<std::string, uint64_t>> weights;
   for (size_t i = 0; i < plans.size(); ++i) {
-    weights.emplace_back(type_names[i], plans[i].layout.file_bytes());
+    weights.emplace_back(OutputTypeName(plans[i].spec), plans[i].layout.file_bytes());
   }
   QTK_ASSIGN_OR_RETURN(MemoryReport report, ReportMemory(input.metadata(), weights, memory));
   const size_t n_kv_types = memory.kv_types.size();
   std::vector<GateSubject> subjects;
   for (size_t i = 0; i < plans.size(); ++i) {
-    GateSubject subject{type_names[i], plans[i].layout.file_bytes(), std::nullopt, std::nullopt,
-                        ""};
+    GateSubject subject{OutputTypeName(plans[i].spec), plans[i].layout.file_bytes(), std::nullopt,
+                        std::nullopt, ""};
     if (report.unavailable.empty() && n_kv_types > 0) {
       const MemoryRow& row = report.rows[i * n_kv_types];
       subject.deploy_bytes = row.total_bytes();
@@ -38,7 +37,6 @@ Result<std::vector<std::string>> CheckPlanGates(const ModelInput& input,
 
 Result<std::vector<std::string>> CheckErrorGates(const ModelInput& input,
                                                  const std::vector<OutputPlan>& plans,
-                                                 const std::vector<std::string>& type_names,
                                                  const Gates& gates, bool written, int n_threads) {
   if (!gates.needs_quality()) return std::vector<std::string>();
   Gates error_gates;
@@ -52,8 +50,8 @@ Result<std::vector<std::string>> CheckErrorGates(const ModelInput& input,
     QTK_ASSIGN_OR_RETURN(in_memory, MeasureQuality(input, plans, options));
   }
   for (size_t i = 0; i < plans.size(); ++i) {
-    GateSubject subject{type_names[i], plans[i].layout.file_bytes(), std::nullopt, std::nullopt,
-                        ""};
+    GateSubject subject{OutputTypeName(plans[i].spec), plans[i].layout.file_bytes(), std::nullopt,
+                        std::nullopt, ""};
     if (written) {
       QTK_ASSIGN_OR_RETURN(subject.quality, MeasureWrittenOutput(input, plans[i], n_threads));
     } else if (in_memory[i].unavailable.empty()) {

@@ -19,13 +19,11 @@ namespace qtk::cli {
 // One line per breach of --max-size and --must-fit.
 Result<std::vector<std::string>> CheckPlanGates(const ModelInput& input,
                                                 const std::vector<OutputPlan>& plans,
-                                                const std::vector<std::string>& type_names,
                                                 const Gates& gates, const MemoryOptions& memory);
 
 // One line per breach of --min-snr and --max-rmse; `written`: the outputs exist on disk.
 Result<std::vector<std::string>> CheckErrorGates(const ModelInput& input,
                                                  const std::vector<OutputPlan>& plans,
-                                                 const std::vector<std::string>& type_names,
                                                  const Gates& gates, bool written, int n_threads);
 
 }  // namespace qtk::cli

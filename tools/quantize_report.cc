@@ -49,7 +49,8 @@ uint64_t InputElements(const ModelInput& input) {
 std::string Ratio(uint64_t from, uint64_t to) {
   if (to == 0) return "-";
   char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.2fx", static_cast<double>(from) / static_cast<double>(to));
+  std::snprintf(buffer, sizeof(buffer), "%.2fx",
+                static_cast<double>(from) / static_cast<double>(to));
   return buffer;
 }
 
@@ -60,15 +61,15 @@ std::string FormatPlanTable(const OutputPlan& plan) {
       {"tensor", "shape", "from", "to", "in", "out", "note"}};
   for (const PlannedTensor& tensor : plan.tensors) {
     rows.push_back({Escaped(tensor.name), FormatShape(tensor.shape),
-                    std::string(GgmlTypeName(tensor.input_type)),
-                    tensor.TypeName(), FormatBytes(tensor.input_bytes),
-                    FormatBytes(tensor.output_bytes), tensor.note});
+                    std::string(GgmlTypeName(tensor.input_type)), tensor.TypeName(),
+                    FormatBytes(tensor.input_bytes), FormatBytes(tensor.output_bytes),
+                    tensor.note});
   }
   return FormatTable(rows, {false, false, false, false, true, true, false}, "  ");
 }
 
 std::string FormatSizeReport(const ModelInput& input, const std::vector<OutputPlan>& plans,
-                             const std::vector<std::string>& type_names, bool dry_run) {
+                             bool dry_run) {
   const uint64_t input_tensor_bytes = InputTensorBytes(input);
   const uint64_t n_elements = InputElements(input);
   std::string out = "input   " + input.path() + "  (" + input.Describe() + ")\n";
@@ -80,15 +81,15 @@ std::string FormatSizeReport(const ModelInput& input, const std::vector<OutputPl
     const uint64_t tensor_bytes = TensorBytes(plan);
     const uint64_t file_bytes = plan.layout.file_bytes();
     out += std::string(dry_run ? "would write " : "output  ") + plan.spec.path + "  (" +
-           type_names[i] + ")\n";
+           OutputTypeName(plans[i].spec) + ")\n";
     out += "        " + FormatBytes(tensor_bytes) + " of tensor data (" +
            FormatBitsPerWeight(tensor_bytes, n_elements) + " bpw), file " +
            FormatBytes(file_bytes) + " (" + FormatCount(file_bytes) + " bytes), " +
            Ratio(input.file_bytes(), file_bytes) + " smaller than the input\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& [type, totals] : TotalsByType(plan)) {
-      rows.push_back({type,
-                      std::to_string(totals.n_tensors) + " tensors", FormatBytes(totals.n_bytes),
+      rows.push_back({type, std::to_string(totals.n_tensors) + " tensors",
+                      FormatBytes(totals.n_bytes),
                       FormatBitsPerWeight(totals.n_bytes, totals.n_elements) + " bpw"});
     }
     out += FormatTable(rows, {false, true, true, true}, "        ");
@@ -97,8 +98,7 @@ std::string FormatSizeReport(const ModelInput& input, const std::vector<OutputPl
 }
 
 std::string FormatJsonReport(const ModelInput& input, const std::vector<OutputPlan>& plans,
-                             const std::vector<std::string>& type_names, bool dry_run,
-                             double seconds) {
+                             bool dry_run, double seconds) {
   const uint64_t n_elements = InputElements(input);
   nlohmann::ordered_json doc;
   doc["schema"] = "qtk.quantize/1";
@@ -116,21 +116,22 @@ std::string FormatJsonReport(const ModelInput& input, const std::vector<OutputPl
     const uint64_t tensor_bytes = TensorBytes(plan);
     nlohmann::ordered_json output = {
         {"path", plan.spec.path},
-        {"type", type_names[i]},
-        {"file_type_id", plan.spec.scheme ? nlohmann::ordered_json(nullptr)
-                                          : nlohmann::ordered_json(static_cast<uint32_t>(
-                                                plan.spec.file_type))},
+        {"type", OutputTypeName(plans[i].spec)},
+        {"file_type_id", plan.spec.scheme
+                             ? nlohmann::ordered_json(nullptr)
+                             : nlohmann::ordered_json(static_cast<uint32_t>(plan.spec.file_type))},
         {"file_bytes", plan.layout.file_bytes()},
         {"tensor_bytes", tensor_bytes},
-        {"bits_per_weight",
-         n_elements == 0 ? 0.0 : static_cast<double>(tensor_bytes) * 8.0 / static_cast<double>(n_elements)},
+        {"bits_per_weight", n_elements == 0 ? 0.0
+                                            : static_cast<double>(tensor_bytes) * 8.0 /
+                                                  static_cast<double>(n_elements)},
         {"n_tensors", plan.tensors.size()},
         {"warnings", plan.warnings}};
     nlohmann::ordered_json by_type = nlohmann::ordered_json::object();
     for (const auto& [type, totals] : TotalsByType(plan)) {
       by_type[type] = {{"n_tensors", totals.n_tensors},
-                                                  {"bytes", totals.n_bytes},
-                                                  {"n_weights", totals.n_elements}};
+                       {"bytes", totals.n_bytes},
+                       {"n_weights", totals.n_elements}};
     }
     output["types"] = by_type;
     doc["outputs"].push_back(std::move(output));

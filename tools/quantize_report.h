@@ -16,12 +16,11 @@ std::string FormatPlanTable(const OutputPlan& plan);
 
 // The size report: input, then each output with its per-type breakdown.
 std::string FormatSizeReport(const ModelInput& input, const std::vector<OutputPlan>& plans,
-                             const std::vector<std::string>& type_names, bool dry_run);
+                             bool dry_run);
 
 // The same as one JSON document (schema in docs/quantize.md).
 std::string FormatJsonReport(const ModelInput& input, const std::vector<OutputPlan>& plans,
-                             const std::vector<std::string>& type_names, bool dry_run,
-                             double seconds);
+                             bool dry_run, double seconds);
 
 // "[   3/  20] blk.0.attn_k.weight  [256, 128]  F32 -> Q4_K  128.00 KiB -> 18.00 KiB"
 std::string FormatTensorLine(const std::vector<OutputPlan>& plans, size_t input_index);

@@ -49,6 +49,10 @@ class ModelInput {
   // Things a careful converter would log (vocabulary padding, unusual values); may be empty.
   virtual std::vector<std::string> warnings() const { return {}; }
 
+  // Split GGUF inputs: how many files, and which one holds tensor i (for --keep-split).
+  virtual size_t n_splits() const { return 1; }
+  virtual size_t SplitOf(size_t /*i*/) const { return 0; }
+
   // True if this is a converted checkpoint (conversions to F32/F16/BF16/Q8_0 then follow
   // convert_hf_to_gguf.py's layout; other types follow llama-quantize's).
   virtual bool is_conversion() const = 0;
@@ -85,11 +89,14 @@ Result<std::unique_ptr<ModelInput>> OpenModelInput(const std::string& path);
 // Opens a safetensors file, sharded index or model directory (see hf_input.cc).
 Result<std::unique_ptr<ModelInput>> OpenSafetensorsInput(const std::string& path);
 
-// Opens a GGUF file as a model input.
+// Opens a GGUF file as a model input; a split model ("-00001-of-00003.gguf") with all its
+// splits.
 Result<std::unique_ptr<ModelInput>> OpenGgufInput(const std::string& path);
 
-// Wraps an already-parsed GGUF file.
+// Wraps an already-parsed GGUF file (on its own, splits or not).
 std::unique_ptr<ModelInput> MakeGgufInput(GgufFile file);
+// Wraps an already-parsed GGUF file and, if it is one split of a model, opens the others.
+Result<std::unique_ptr<ModelInput>> MakeSplitGgufInput(GgufFile file);
 
 }  // namespace qtk
 

@@ -33,6 +33,9 @@ struct OutputSpec {
   std::optional<Scheme> scheme = std::nullopt;
 };
 
+// "Q4_K_M", or the scheme's canonical name ("int4-g128").
+std::string OutputTypeName(const OutputSpec& spec);
+
 // What to do with NaN and infinity in the weights.
 enum class NanPolicy {
   kRefuse,  // stop with an error naming the tensor and the first bad element (default)
@@ -84,6 +87,9 @@ struct QuantizeModelOptions {
   bool allow_requantize = false;
   // Replace existing output files. Default: refuse.
   bool overwrite = false;
+  // A split GGUF input gives split outputs, each tensor in the split it came from, named
+  // "<OUT without .gguf>-0000i-of-0000N.gguf" (llama-quantize --keep-split). Default: one file.
+  bool keep_split = false;
   // fsync outputs before renaming them into place. Default: on.
   bool sync = true;
   NanPolicy nan_policy = NanPolicy::kRefuse;
