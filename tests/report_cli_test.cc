@@ -225,7 +225,7 @@ TEST_CASE("the xml check catches broken documents", "[report][svg]") {
   CHECK(XmlProblem("<svg><text>a &amp; b</text></svg>").empty());
 }
 
-TEST_CASE("--plot writes a well-formed SVG with one bar per type", "[cli][report][testdata]") {
+TEST_CASE("report --plot writes a well-formed SVG with one bar per type", "[cli][report][testdata]") {
   QTK_REQUIRE_TESTDATA(testdata);
   testing::TempDir tmp;
   const std::string svg = (tmp / "fig.svg").string();

@@ -37,3 +37,23 @@ TEST_CASE("no two headers define the same type", "[source]") {
 
 }  // namespace
 }  // namespace qtk
+
+namespace qtk {
+namespace {
+
+// ctest runs each test case by name; a name starting with '-' is read as an option.
+TEST_CASE("no test case name starts with a dash", "[source]") {
+  const std::filesystem::path root(QTK_SOURCE_DIR);
+  for (const auto& entry : std::filesystem::directory_iterator(root / "tests")) {
+    if (entry.path().extension() != ".cc") continue;
+    std::ifstream in(entry.path());
+    std::string line;
+    while (std::getline(in, line)) {
+      INFO(entry.path().filename().string() << ": " << line);
+      CHECK(line.find("TEST_CASE(\"-") == std::string::npos);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace qtk
