@@ -58,6 +58,9 @@ class SafetensorsInput final : public ModelInput {
   std::vector<std::string> warnings() const override { return warnings_; }
   std::span<const uint8_t> StoredBytes(size_t /*i*/) const override { return {}; }
   uint64_t stored_n_bytes(size_t i) const override { return sources_[i].tensor->n_bytes; }
+  std::string stored_type_name(size_t i) const override {
+    return std::string(sources_[i].tensor->dtype.name());
+  }
 
   Status ReadF32(size_t i, std::span<float> dst, int n_threads) const override {
     const TensorSource& from = sources_[i];

@@ -253,6 +253,7 @@ Result<std::vector<OutputPlan>> PlanOutput(const ModelInput& input, const ModelF
     planned.name = tensor.name;
     planned.shape = tensor.shape;
     planned.input_type = tensor.type;
+    planned.stored_type = input.stored_type_name(i);
     planned.input_bytes = input.stored_n_bytes(i);
     QTK_RETURN_IF_ERROR(CheckProducible(planned, options, input.path()));
     plan.tensors.push_back(std::move(planned));

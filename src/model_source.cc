@@ -116,7 +116,9 @@ class ModelSourceBuilder {
       }
     }
     if (checkpoint.shards().empty()) return;
-    for (const auto& [key, value] : checkpoint.shards().front().metadata()) {
+    for (const auto& entry : checkpoint.shards().front().metadata()) {
+      const std::string& key = entry.first;
+      const std::string& value = entry.second;
       const bool present = std::any_of(metadata.begin(), metadata.end(),
                                        [&](const GgufKeyValue& kv) { return kv.key == key; });
       if (!present) metadata.push_back({key, GgufValue::String(value)});

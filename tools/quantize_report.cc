@@ -61,7 +61,7 @@ std::string FormatPlanTable(const OutputPlan& plan) {
       {"tensor", "shape", "from", "to", "in", "out", "note"}};
   for (const PlannedTensor& tensor : plan.tensors) {
     rows.push_back({Escaped(tensor.name), FormatShape(tensor.shape),
-                    std::string(GgmlTypeName(tensor.input_type)), tensor.TypeName(),
+                    tensor.stored_type, tensor.TypeName(),
                     FormatBytes(tensor.input_bytes), FormatBytes(tensor.output_bytes),
                     tensor.note});
   }
@@ -146,7 +146,7 @@ std::string FormatTensorLine(const std::vector<OutputPlan>& plans, size_t input_
       if (tensor.input_index != input_index) continue;
       if (line.empty()) {
         line = Escaped(tensor.name) + "  " + FormatShape(tensor.shape) + "  " +
-               std::string(GgmlTypeName(tensor.input_type)) + " " + FormatBytes(tensor.input_bytes);
+               tensor.stored_type + " " + FormatBytes(tensor.input_bytes);
       }
       line += std::string(tensor.quantize ? "  -> " : "  = ") + tensor.TypeName() + " " +
               FormatBytes(tensor.output_bytes);

@@ -62,6 +62,10 @@ class ModelInput {
   virtual uint64_t stored_n_bytes(size_t i) const { return tensors()[i].n_bytes(); }
   // The sum over every tensor.
   uint64_t stored_tensor_bytes() const;
+  // The element type tensor i has in the input files ("BF16" for a converted BF16 checkpoint).
+  virtual std::string stored_type_name(size_t i) const {
+    return std::string(GgmlTypeName(tensors()[i].type));
+  }
 
   // Checks that tensor i's bytes can still be read as they were when the input was opened:
   // its file has not shrunk (reading a mapping past the end of a file raises SIGBUS) or been

@@ -109,7 +109,8 @@ struct PlannedTensor {
   size_t input_index = 0;
   std::string name;
   std::vector<int64_t> shape;
-  GgmlType input_type = GgmlType::kF32;
+  GgmlType input_type = GgmlType::kF32;  // as the input presents it (converted: F32)
+  std::string stored_type;               // as the input files hold it ("BF16")
   GgmlType type = GgmlType::kF32;  // the codes tensor's type for a generic scheme
   std::optional<Scheme> scheme;    // set: written in qtk's generic layout (several tensors)
   bool quantize = false;           // false: the input bytes are copied
