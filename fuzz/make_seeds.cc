@@ -9,13 +9,13 @@
 //                  and handcrafted legacy files breaking one rule each.
 //   quantize_rows: for every quantizable type, rows of ordinary, zero, denormal, huge and
 //                  non-finite values, and the first rows of the F32 tensors under TESTDATA.
+//   safetensors, safetensors_index, config, sentencepiece: see seeds_hf.cc.
 // TESTDATA may be "-" (a fresh clone has none): then only the handcrafted seeds are written.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
@@ -26,6 +26,7 @@
 #include "qtk/imatrix.h"
 #include "qtk/output_file.h"
 #include "qtk/quantize.h"
+#include "seeds_hf.h"
 #include "test_support.h"
 
 namespace qtk::fuzz {
@@ -35,10 +36,7 @@ namespace fs = std::filesystem;
 using testing::Bytes;
 
 void Write(const fs::path& dir, const std::string& name, std::span<const uint8_t> bytes) {
-  fs::create_directories(dir);
-  std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
+  WriteSeed(dir, name, bytes);
 }
 
 std::vector<fs::path> GgufFilesUnder(const fs::path& root) {
@@ -340,5 +338,9 @@ int main(int argc, char** argv) {
     qtk::fuzz::WriteImatrixSeedsFrom(testdata, out / "imatrix");
   }
   qtk::fuzz::WriteRowSeeds(testdata, out / "quantize_rows");
+  qtk::fuzz::WriteSafetensorsSeeds(testdata, out / "safetensors");
+  qtk::fuzz::WriteIndexSeeds(testdata, out / "safetensors_index");
+  qtk::fuzz::WriteConfigSeeds(testdata, out / "config");
+  qtk::fuzz::WriteSentencePieceSeeds(testdata, out / "sentencepiece");
   return 0;
 }

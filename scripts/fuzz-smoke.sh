@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, AddressSanitizer + UndefinedBehaviorSanitizer) and runs
-# each one on its seeds and the committed regression corpus: by default 18 s per target, under
-# a minute in all. A crash, leak, timeout or oversized allocation fails the script and leaves
-# the input in build-fuzz/findings/.
+# each one on its seeds and the committed regression corpus: by default 8 s per target for the
+# seven targets, under a minute of fuzzing in all. A crash, leak, timeout or oversized
+# allocation fails the script and leaves the input in build-fuzz/findings/.
 #
 #   scripts/fuzz-smoke.sh            the CI smoke run
 #   scripts/fuzz-smoke.sh 600        ten minutes per target (one after the other)
+#   scripts/fuzz-smoke.sh 600 config ten minutes for the named targets only
 #
 # Seeds are generated from ../shared/testdata when it exists (see fuzz/make_seeds.cc); the
 # corpus each run discovers is kept in build-fuzz/corpus/ and reused by the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:-18}
+seconds=${1:-8}
 build=${QTK_FUZZ_BUILD_DIR:-build-fuzz}
-targets=(gguf imatrix quantize_rows)
+targets=(gguf imatrix quantize_rows safetensors safetensors_index config sentencepiece)
+if [ $# -gt 1 ]; then targets=("${@:2}"); fi
 
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi

@@ -199,16 +199,16 @@ GgmlType TypeFor(const ArchitectureSpec& spec, const HfTensor& tensor, const std
 Status CheckShape(const HfTensor& tensor) {
   const std::string subject = "tensor '" + Printable(tensor.name) + "'";
   if (tensor.shape.size() > kGgufMaxDims) {
-    return Status::InvalidArgument(subject + ": " + std::to_string(tensor.shape.size()) +
+    return Status::Corruption(subject + ": " + std::to_string(tensor.shape.size()) +
                                    " dimensions, GGUF allows at most " +
                                    std::to_string(kGgufMaxDims));
   }
   int64_t n = 1;
   for (int64_t dim : tensor.shape) {
     if (dim < 0)
-      return Status::InvalidArgument(subject + ": negative dimension " + std::to_string(dim));
+      return Status::Corruption(subject + ": negative dimension " + std::to_string(dim));
     if (dim != 0 && n > INT64_MAX / dim) {
-      return Status::InvalidArgument(subject + ": element count overflows int64");
+      return Status::Corruption(subject + ": element count overflows int64");
     }
     n *= dim;
   }
@@ -223,7 +223,7 @@ Result<ConvertedTensor> PlanOne(const HfModelConfig& config, const HfTensor& ten
   planned.hf_name = tensor.name;
   std::optional<std::string> gguf_name = MapTensorName(spec, tensor.name, config.n_layer);
   if (!gguf_name) {
-    return Status::InvalidArgument(config.path + ": cannot map tensor '" + Printable(tensor.name) +
+    return Status::Unsupported(config.path + ": cannot map tensor '" + Printable(tensor.name) +
                                    "' to a GGUF name for " + config.hf_architecture);
   }
   planned.gguf_name = std::move(*gguf_name);
@@ -234,7 +234,7 @@ Result<ConvertedTensor> PlanOne(const HfModelConfig& config, const HfTensor& ten
         planned.transform == TensorTransform::kPermuteRopeQ ? config.n_head : config.n_head_kv;
     const int64_t n_rows = tensor.shape.empty() ? 1 : tensor.shape[0];
     if (planned.permute_heads <= 0 || n_rows % (2 * planned.permute_heads) != 0) {
-      return Status::InvalidArgument("tensor '" + Printable(tensor.name) +
+      return Status::Corruption("tensor '" + Printable(tensor.name) +
                                      "': " + std::to_string(n_rows) + " rows do not split into " +
                                      std::to_string(planned.permute_heads) +
                                      " heads of rotary pairs");
@@ -261,7 +261,7 @@ Result<ConversionPlan> PlanTensors(const HfModelConfig& config, std::vector<HfTe
   for (const HfTensor& tensor : tensors) {
     auto [it, inserted] = seen.emplace(tensor.name, &tensor);
     if (!inserted) {
-      return Status::InvalidArgument("tensor '" + Printable(tensor.name) + "' is in both " +
+      return Status::Corruption("tensor '" + Printable(tensor.name) + "' is in both " +
                                      it->second->file + " and " + tensor.file);
     }
     if (IsSkipped(*config.architecture, tensor.name)) continue;

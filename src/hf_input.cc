@@ -6,6 +6,7 @@
 // applies the permutation row by row, straight from the mapping (no second copy).
 // A bare safetensors file (or an adapter directory) keeps its tensor names: qtk quantizes the
 // tensors, but no converter metadata exists for it.
+#include <algorithm>
 #include <filesystem>
 
 #include "qtk/architecture.h"
@@ -13,6 +14,7 @@
 #include "qtk/model_input.h"
 #include "qtk/model_source.h"
 #include "qtk/sentencepiece.h"
+#include "string_util.h"
 
 namespace qtk {
 namespace {
@@ -62,7 +64,28 @@ class SafetensorsInput final : public ModelInput {
     return std::string(sources_[i].tensor->dtype.name());
   }
 
+  // Each tensor's own shard: every shard is checked before any of its bytes are read.
+  Status CheckUnchanged(size_t i) const override {
+    return source_.CheckUnchanged(*sources_[i].tensor);
+  }
+
+  std::string DescribeSource(size_t i, int64_t element) const override {
+    const TensorSource& from = sources_[i];
+    const std::string file =
+        std::filesystem::path(source_.files()[from.tensor->file]).filename().string();
+    if (!is_conversion_) return source_.files().size() > 1 ? "in " + file : std::string();
+    const InputTensor& tensor = tensors_[i];
+    const int64_t row_length = std::max<int64_t>(tensor.row_length(), 1);
+    int64_t row = element / row_length;
+    if (from.transform != TensorTransform::kNone) {
+      row = RopePermuteSourceRow(row, tensor.n_rows(), from.permute_heads);
+    }
+    return "'" + Printable(from.tensor->name) + "' in " + Printable(file) + ", row " +
+           std::to_string(row) + ", column " + std::to_string(element % row_length);
+  }
+
   Status ReadF32(size_t i, std::span<float> dst, int n_threads) const override {
+    QTK_RETURN_IF_ERROR(CheckUnchanged(i));
     const TensorSource& from = sources_[i];
     const ModelTensor& tensor = *from.tensor;
     const std::span<const uint8_t> bytes = source_.TensorData(tensor);
@@ -85,7 +108,7 @@ class SafetensorsInput final : public ModelInput {
     const int64_t n_rows = out.n_rows();
     const uint64_t row_bytes = tensor.dtype.RowBytes(row_length);
     if (n_rows % (2 * n_head) != 0) {
-      return Status::InvalidArgument(std::to_string(n_rows) + " rows do not split into " +
+      return Status::Corruption(std::to_string(n_rows) + " rows do not split into " +
                                      std::to_string(n_head) + " rotary heads");
     }
     for (int64_t row = 0; row < n_rows; ++row) {
@@ -200,8 +223,9 @@ Result<std::unique_ptr<ModelInput>> ConvertDirectory(ModelSource source) {
   return std::unique_ptr<ModelInput>(std::move(input));
 }
 
-// Tensors only: names kept, metadata minimal.
-std::unique_ptr<ModelInput> PlainTensors(ModelSource source) {
+}  // namespace
+
+std::unique_ptr<ModelInput> MakeSafetensorsInput(ModelSource source) {
   const std::string description = Describe(source, "safetensors tensors");
   const std::string name = std::filesystem::path(source.path()).stem().string();
   auto input = std::make_unique<SafetensorsInput>(std::move(source), description, false);
@@ -213,8 +237,6 @@ std::unique_ptr<ModelInput> PlainTensors(ModelSource source) {
   return input;
 }
 
-}  // namespace
-
 Result<std::unique_ptr<ModelInput>> OpenSafetensorsInput(const std::string& path) {
   QTK_ASSIGN_OR_RETURN(ModelSource source, OpenModel(path));
   if (source.format() == ModelFormat::kGguf) return OpenGgufInput(path);
@@ -222,7 +244,7 @@ Result<std::unique_ptr<ModelInput>> OpenSafetensorsInput(const std::string& path
   const bool has_model_config =
       directory != nullptr && std::filesystem::exists(std::filesystem::path(path) / "config.json");
   if (has_model_config) return ConvertDirectory(std::move(source));
-  return PlainTensors(std::move(source));
+  return MakeSafetensorsInput(std::move(source));
 }
 
 }  // namespace qtk

@@ -203,21 +203,35 @@ std::span<const JsonKey> JsonDocument::NestedKeys(std::string_view key) const {
   return it->second;
 }
 
-Result<JsonDocument> ParseJsonDocument(std::string_view text, std::string_view path,
-                                       uint64_t base_offset, std::string_view subject) {
-  JsonDocument document;
+namespace {
+
+// The SAX pass: syntax, duplicate keys, depth; records the key positions in `document`.
+Status ScanJson(std::string_view text, std::string_view path, uint64_t base_offset,
+                std::string_view subject, JsonDocument& document) {
   const char* last_read = text.data();
   PositionRecorder recorder(text, &last_read, path, base_offset, subject, document);
   const TrackingIterator begin(text.data(), &last_read);
   const TrackingIterator end(text.data() + text.size(), &last_read);
-  const bool ok = nlohmann::json::sax_parse(begin, end, &recorder);
-  if (!ok) {
-    if (!recorder.status().ok()) return recorder.status();
-    return CorruptionAt(path, base_offset, subject, "invalid json");
-  }
+  if (nlohmann::json::sax_parse(begin, end, &recorder)) return Status::Ok();
+  if (!recorder.status().ok()) return recorder.status();
+  return CorruptionAt(path, base_offset, subject, "invalid json");
+}
+
+}  // namespace
+
+Result<JsonDocument> ParseJsonDocument(std::string_view text, std::string_view path,
+                                       uint64_t base_offset, std::string_view subject) {
+  JsonDocument document;
+  QTK_RETURN_IF_ERROR(ScanJson(text, path, base_offset, subject, document));
   // The text is known to be valid JSON now; nlohmann only throws on allocation failure.
   document.root = nlohmann::json::parse(text.begin(), text.end());
   return document;
+}
+
+Status CheckJsonText(std::string_view text, std::string_view path, uint64_t base_offset,
+                     std::string_view subject) {
+  JsonDocument unused;
+  return ScanJson(text, path, base_offset, subject, unused);
 }
 
 std::string JsonTypeWithArticle(const nlohmann::json& value) {

@@ -48,6 +48,11 @@ struct JsonDocument {
 Result<JsonDocument> ParseJsonDocument(std::string_view text, std::string_view path,
                                        uint64_t base_offset, std::string_view subject);
 
+// The checks of ParseJsonDocument without building the document: for text another JSON
+// reader will parse (it then meets no syntax error, duplicate key or deep nesting).
+Status CheckJsonText(std::string_view text, std::string_view path, uint64_t base_offset,
+                     std::string_view subject);
+
 // "object", "array", "string", "number", "boolean", "null", with "a"/"an": for messages.
 std::string JsonTypeWithArticle(const nlohmann::json& value);
 

@@ -1,18 +1,15 @@
 #include "json_util.h"
 
+#include "json_document.h"
+
 namespace qtk {
 
 Result<Json> ParseJsonObject(std::string_view text, std::string_view path) {
-  Json value;
-  try {
-    value = Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
-    // nlohmann counts bytes from 1; "[json.exception.parse_error.101] " is noise here.
-    const uint64_t offset = e.byte > 0 ? e.byte - 1 : 0;
-    std::string what = e.what();
-    if (const size_t end = what.find("] "); end != std::string::npos) what = what.substr(end + 2);
-    return Status::Corruption(AtOffset(path, offset) + ": json: " + what);
-  }
+  // The position-aware pass first: its messages are located and echo none of the input,
+  // and it refuses duplicate keys and nesting deeper than kMaxJsonDepth (nlohmann's copies
+  // and dumps recurse once per level).
+  QTK_RETURN_IF_ERROR(CheckJsonText(text, path, 0, "json"));
+  Json value = Json::parse(text.begin(), text.end());
   if (!value.is_object()) {
     return Status::Corruption(std::string(path) + ": top level is " + JsonTypeName(value) +
                               ", expected an object");

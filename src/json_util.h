@@ -19,6 +19,7 @@ using Json = nlohmann::ordered_json;
 
 // Parses `text`, which must hold one JSON object.
 // Errors: Corruption "<path>: offset <n> (0x..): json: <problem>" for syntax errors,
+// duplicate keys and nesting deeper than kMaxJsonDepth (see json_document.h),
 // "<path>: top level is <type>, expected an object" otherwise.
 Result<Json> ParseJsonObject(std::string_view text, std::string_view path);
 

@@ -41,7 +41,7 @@ Result<int64_t> RequiredInt(const Json& hparams, std::span<const std::string_vie
   if (value == nullptr || value->is_null()) {
     std::string names;
     for (std::string_view k : keys) names += (names.empty() ? "" : ", ") + std::string(k);
-    return Status::InvalidArgument(std::string(path) + ": none of " + names + " is set");
+    return Status::Corruption(std::string(path) + ": none of " + names + " is set");
   }
   const std::optional<int64_t> number = PythonInt(*value);
   if (!number || *number <= 0) return JsonTypeError(path, key, "a positive integer", *value);
@@ -177,7 +177,7 @@ Status ApplyRule(const HparamRule& rule, const RuleContext& ctx) {
       const Json* value = FirstPresent(ctx.hparams, rule.hf_keys, &found);
       if (value == nullptr || value->is_null()) {
         if (!rule.required) return Status::Ok();
-        return Status::InvalidArgument(path + ": " + std::string(rule.hf_keys.front()) +
+        return Status::Corruption(path + ": " + std::string(rule.hf_keys.front()) +
                                        " is required for " + key);
       }
       QTK_ASSIGN_OR_RETURN(GgufValue converted, ToGguf(*value, rule.type, path, found));
@@ -218,7 +218,7 @@ Result<HfModelConfig> ParseHfModelConfig(std::string text, std::string path) {
   HfModelConfig config;
   const Json* architectures = FindNonNull(hparams, "architectures");
   if (architectures == nullptr) {
-    return Status::InvalidArgument(path + ": no \"architectures\" entry, cannot tell the model");
+    return Status::Corruption(path + ": no \"architectures\" entry, cannot tell the model");
   }
   if (!architectures->is_array() || architectures->empty() || !(*architectures)[0].is_string()) {
     return JsonTypeError(path, "architectures", "a list of strings", *architectures);
@@ -234,6 +234,17 @@ Result<HfModelConfig> ParseHfModelConfig(std::string text, std::string path) {
     }
     return Status::Unsupported(path + ": architecture '" + Printable(config.hf_architecture) +
                                "' is not supported (qtk converts " + supported + ")");
+  }
+  // Quantized checkpoints (fp8, gptq, awq, bitsandbytes, ...) store scales beside packed
+  // weights; decoding the weights alone would convert garbage.
+  if (const Json* quantization = FindNonNull(hparams, "quantization_config")) {
+    const Json* method = FindNonNull(*quantization, "quant_method");
+    const std::string name = method != nullptr && method->is_string()
+                                 ? Printable(method->get_ref<const std::string&>())
+                                 : "quantized";
+    return Status::Unsupported(path + ": quantization_config: '" + name +
+                               "' checkpoints are not supported: their weights need the scales "
+                               "stored beside them; convert a dequantized checkpoint");
   }
   static constexpr std::string_view kLayers[] = {"n_layers", "num_hidden_layers", "n_layer",
                                                  "num_layers"};

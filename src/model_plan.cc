@@ -106,8 +106,15 @@ void MarkSchemeOutput(const Scheme& scheme, OutputPlan& plan) {
 
 Status CheckProducible(const PlannedTensor& tensor, const QuantizeModelOptions& options,
                        const std::string& input_path) {
-  if (!tensor.quantize) return Status::Ok();
   const std::string subject = "tensor '" + Printable(tensor.name) + "'";
+  // safetensors allows any name; GGUF does not (the writer would refuse it after the output
+  // was opened).
+  if (tensor.name.size() > kGgufMaxNameBytes) {
+    return Status::Unsupported(input_path + ": " + subject + ": name is " +
+                               std::to_string(tensor.name.size()) + " bytes, GGUF allows " +
+                               std::to_string(kGgufMaxNameBytes));
+  }
+  if (!tensor.quantize) return Status::Ok();
   if (IsQuantized(tensor.input_type) && !options.allow_requantize) {
     return Status::InvalidArgument(input_path + ": " + subject + " is already " +
                                    std::string(GgmlTypeName(tensor.input_type)) +

@@ -53,14 +53,17 @@ std::string FormatValue(float value) {
 }
 
 // Applies the NaN policy to a tensor's F32 values.
-Status ApplyNanPolicy(const ModelInput& input, const InputTensor& tensor, std::span<float> values,
+Status ApplyNanPolicy(const ModelInput& input, size_t tensor_index, std::span<float> values,
                       NanPolicy policy, int64_t* n_zeroed) {
   if (policy == NanPolicy::kKeep) return Status::Ok();
   const std::optional<int64_t> bad = FindNonFinite(values);
   if (!bad) return Status::Ok();
   if (policy == NanPolicy::kRefuse) {
+    const InputTensor& tensor = input.tensors()[tensor_index];
     const Status found = CheckFinite(values, tensor.row_length());
-    return Status::Corruption(input.path() + ": tensor '" + Printable(tensor.name) + "': " +
+    const std::string source = input.DescribeSource(tensor_index, *bad);
+    return Status::Corruption(input.path() + ": tensor '" + Printable(tensor.name) + "'" +
+                              (source.empty() ? "" : " (" + source + ")") + ": " +
                               found.message() + " (--nan-policy zero or keep to quantize anyway)");
   }
   for (size_t i = static_cast<size_t>(*bad); i < values.size(); ++i) {
@@ -224,7 +227,7 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input, const std::vector
       values.resize(static_cast<size_t>(tensor.n_elements()));
       QTK_RETURN_IF_ERROR(input.ReadF32(i, values, options.n_threads));
       QTK_RETURN_IF_ERROR(
-          ApplyNanPolicy(input, tensor, values, options.nan_policy, &summary.n_nonfinite_zeroed));
+          ApplyNanPolicy(input, i, values, options.nan_policy, &summary.n_nonfinite_zeroed));
       largest = LargestMagnitude(values);
     }
     for (OpenOutput& output : outputs) {

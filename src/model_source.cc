@@ -43,6 +43,10 @@ std::span<const uint8_t> ModelSource::TensorData(const ModelTensor& tensor) cons
   return sources_[tensor.file]->bytes().subspan(tensor.offset, tensor.n_bytes);
 }
 
+Status ModelSource::CheckUnchanged(const ModelTensor& tensor) const {
+  return sources_[tensor.file]->CheckUnchanged();
+}
+
 const SafetensorsCheckpoint* ModelSource::safetensors() const {
   if (directory_) return &directory_->weights;
   return checkpoint_ ? &*checkpoint_ : nullptr;

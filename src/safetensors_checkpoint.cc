@@ -22,20 +22,18 @@ std::optional<SafetensorsCheckpoint::TensorRef> SafetensorsCheckpoint::FindTenso
 // Friend of SafetensorsCheckpoint: opens the shards and checks them against the index.
 class CheckpointBuilder {
  public:
-  Result<SafetensorsCheckpoint> OpenSingle(const std::string& path) {
-    QTK_ASSIGN_OR_RETURN(SafetensorsFile file, ReadSafetensorsFile(path));
-    checkpoint_.path_ = path;
+  SafetensorsCheckpoint FromFile(std::string path, SafetensorsFile file) {
+    checkpoint_.path_ = std::move(path);
     checkpoint_.shards_.push_back(std::move(file));
     ListTensors();
     return std::move(checkpoint_);
   }
 
-  Result<SafetensorsCheckpoint> OpenSharded(const std::string& index_path) {
-    QTK_ASSIGN_OR_RETURN(std::shared_ptr<const ByteSource> source, MapFile(index_path));
-    QTK_ASSIGN_OR_RETURN(SafetensorsIndex index, ParseSafetensorsIndex(std::move(source)));
-    checkpoint_.path_ = index_path;
+  Result<SafetensorsCheckpoint> FromIndex(SafetensorsIndex index,
+                                          const SafetensorsShardOpener& open_shard) {
+    checkpoint_.path_ = index.path;
     checkpoint_.index_ = std::move(index);
-    QTK_RETURN_IF_ERROR(OpenShards());
+    QTK_RETURN_IF_ERROR(OpenShards(open_shard));
     QTK_RETURN_IF_ERROR(CheckNoDuplicates());
     QTK_RETURN_IF_ERROR(CheckIndexEntriesExist());
     QTK_RETURN_IF_ERROR(CheckShardTensorsListed());
@@ -53,29 +51,28 @@ class CheckpointBuilder {
     return index().weight_map.front();  // unreachable: every file comes from an entry
   }
 
-  Status OpenShards() {
-    const std::filesystem::path directory = std::filesystem::path(index().path).parent_path();
+  Status OpenShards(const SafetensorsShardOpener& open_shard) {
     for (const std::string& file : index().files) {
-      const std::string shard_path = (directory / file).string();
-      Result<std::shared_ptr<const ByteSource>> source = MapFile(shard_path);
-      if (!source.ok()) {
-        const SafetensorsIndex::Entry& entry = FirstEntryFor(file);
-        const std::string problem = source.status().code() == Status::Code::kNotFound
-                                        ? "does not exist"
-                                        : "cannot be read (" + source.status().message() + ")";
-        Status status =
-            CorruptionAt(index().path, entry.offset, "weight_map '" + Printable(entry.tensor) + "'",
-                         "shard '" + Printable(file) + "' " + problem);
-        if (source.status().code() == Status::Code::kNotFound) {
-          return Status::NotFound(status.message());
-        }
-        return status;
-      }
+      Result<std::shared_ptr<const ByteSource>> source = open_shard(file);
+      if (!source.ok()) return ShardError(file, source.status());
       QTK_ASSIGN_OR_RETURN(SafetensorsFile shard, ParseSafetensors(std::move(source).value()));
       checkpoint_.shards_.push_back(std::move(shard));
       shard_by_file_.emplace(file, checkpoint_.shards_.size() - 1);
     }
     return Status::Ok();
+  }
+
+  // Where the index names the shard, and why it cannot be used. The opener's message names
+  // the shard's path; NotFound stays NotFound.
+  Status ShardError(const std::string& file, const Status& error) const {
+    const SafetensorsIndex::Entry& entry = FirstEntryFor(file);
+    const bool missing = error.code() == Status::Code::kNotFound;
+    const std::string problem =
+        missing ? "does not exist" : "cannot be read (" + error.message() + ")";
+    const Status status =
+        CorruptionAt(index().path, entry.offset, "weight_map '" + Printable(entry.tensor) + "'",
+                     "shard '" + Printable(file) + "' " + problem);
+    return missing ? Status::NotFound(status.message()) : status;
   }
 
   Status CheckNoDuplicates() {
@@ -140,12 +137,28 @@ class CheckpointBuilder {
   std::unordered_map<std::string, size_t> shard_by_file_;
 };
 
+SafetensorsCheckpoint SingleFileCheckpoint(SafetensorsFile file) {
+  std::string path = file.path();
+  return CheckpointBuilder().FromFile(std::move(path), std::move(file));
+}
+
+Result<SafetensorsCheckpoint> AssembleSafetensorsCheckpoint(
+    SafetensorsIndex index, const SafetensorsShardOpener& open_shard) {
+  return CheckpointBuilder().FromIndex(std::move(index), open_shard);
+}
+
 Result<SafetensorsCheckpoint> OpenSafetensorsCheckpoint(const std::string& path) {
-  CheckpointBuilder builder;
   if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0) {
-    return builder.OpenSharded(path);
+    QTK_ASSIGN_OR_RETURN(std::shared_ptr<const ByteSource> source, MapFile(path));
+    QTK_ASSIGN_OR_RETURN(SafetensorsIndex index, ParseSafetensorsIndex(std::move(source)));
+    const std::filesystem::path directory = std::filesystem::path(path).parent_path();
+    return AssembleSafetensorsCheckpoint(
+        std::move(index), [&directory](const std::string& file) {
+          return MapFile((directory / file).string());
+        });
   }
-  return builder.OpenSingle(path);
+  QTK_ASSIGN_OR_RETURN(SafetensorsFile file, ReadSafetensorsFile(path));
+  return SingleFileCheckpoint(std::move(file));
 }
 
 }  // namespace qtk

@@ -6,6 +6,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "byte_cursor.h"
 #include "protobuf_wire.h"
 #include "qtk/byte_source.h"
 #include "string_util.h"
@@ -37,9 +38,11 @@ constexpr uint32_t kRemoveExtraWhitespaces = 4;
 constexpr uint32_t kEscapeWhitespaces = 5;
 }  // namespace field
 
-// Where each piece was, for validation messages.
+// Where things were, for validation messages.
 struct PieceOffsets {
   std::vector<uint64_t> piece_offsets;
+  uint64_t byte_fallback = 0;  // the trainer_spec field that set it
+  uint64_t end = 0;            // the file's size
 };
 
 Status ExpectType(const WireReader& reader, const WireField& f, WireType type,
@@ -80,7 +83,7 @@ Result<SentencePiece> ParsePiece(const WireField& outer, std::string_view path, 
 }
 
 Status ParseTrainerSpec(const WireField& outer, std::string_view path,
-                        SentencePieceTrainerSpec& spec) {
+                        SentencePieceTrainerSpec& spec, uint64_t& byte_fallback_offset) {
   WireReader reader(outer.bytes, outer.payload_offset, path, "trainer_spec");
   while (!reader.done()) {
     QTK_ASSIGN_OR_RETURN(const WireField f, reader.Next());
@@ -114,6 +117,7 @@ Status ParseTrainerSpec(const WireField& outer, std::string_view path,
       case field::kByteFallback:
         QTK_RETURN_IF_ERROR(ExpectType(reader, f, WireType::kVarint, "byte_fallback"));
         spec.byte_fallback = f.varint != 0;
+        byte_fallback_offset = f.tag_offset;
         continue;
       default:
         continue;  // fields qtk does not need
@@ -212,16 +216,18 @@ Status ValidatePieces(const SentencePieceModel& model, const PieceOffsets& offse
     }
   }
   if (!unk_index) {
-    return Status::Corruption(std::string(path) + ": no UNKNOWN piece among the " +
-                              std::to_string(model.pieces.size()) + " pieces");
+    return CorruptionAt(path, offsets.end, "ModelProto",
+                        "ends without an UNKNOWN piece among its " +
+                            std::to_string(model.pieces.size()) + " pieces");
   }
   if (model.trainer_spec.byte_fallback) {
     for (size_t b = 0; b < bytes_found.size(); ++b) {
       if (bytes_found[b]) continue;
       char name[8];
       std::snprintf(name, sizeof(name), "<0x%02X>", static_cast<unsigned>(b));
-      return Status::Corruption(std::string(path) + ": byte_fallback is true but BYTE piece " +
-                                name + " is missing");
+      return CorruptionAt(path, offsets.byte_fallback, "trainer_spec",
+                          "byte_fallback is true but BYTE piece " + std::string(name) +
+                              " is missing");
     }
   }
   return Status::Ok();
@@ -234,6 +240,7 @@ Result<SentencePieceModel> ParseSentencePieceModel(std::span<const uint8_t> byte
   WireReader reader(bytes, 0, path, "ModelProto");
   SentencePieceModel model;
   PieceOffsets offsets;
+  offsets.end = bytes.size();
   while (!reader.done()) {
     QTK_ASSIGN_OR_RETURN(const WireField f, reader.Next());
     switch (f.number) {
@@ -246,7 +253,8 @@ Result<SentencePieceModel> ParseSentencePieceModel(std::span<const uint8_t> byte
       }
       case field::kTrainerSpec:
         QTK_RETURN_IF_ERROR(ExpectType(reader, f, WireType::kLengthDelimited, "trainer_spec"));
-        QTK_RETURN_IF_ERROR(ParseTrainerSpec(f, path, model.trainer_spec));
+        QTK_RETURN_IF_ERROR(
+            ParseTrainerSpec(f, path, model.trainer_spec, offsets.byte_fallback));
         break;
       case field::kNormalizerSpec:
         QTK_RETURN_IF_ERROR(ExpectType(reader, f, WireType::kLengthDelimited, "normalizer_spec"));

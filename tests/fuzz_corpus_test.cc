@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "fuzz_bodies.h"
+#include "fuzz_bodies_hf.h"
 #include "test_support.h"
 
 namespace qtk {
@@ -52,6 +53,42 @@ TEST_CASE("the row-kernel fuzz corpus replays cleanly", "[robustness][fuzz]") {
   for (const auto& path : files) {
     INFO(path.filename().string());
     testing::FuzzQuantizeRows(testing::ReadFileBytes(path));
+  }
+}
+
+TEST_CASE("the safetensors fuzz corpus replays cleanly", "[robustness][fuzz]") {
+  const auto files = CorpusFiles("safetensors");
+  REQUIRE_FALSE(files.empty());
+  for (const auto& path : files) {
+    INFO(path.filename().string());
+    CheckLocated(testing::FuzzSafetensors(testing::ReadFileBytes(path)), "fuzz.safetensors");
+  }
+}
+
+TEST_CASE("the shard index fuzz corpus replays cleanly", "[robustness][fuzz]") {
+  const auto files = CorpusFiles("safetensors_index");
+  REQUIRE_FALSE(files.empty());
+  for (const auto& path : files) {
+    INFO(path.filename().string());
+    CheckLocated(testing::FuzzSafetensorsIndex(testing::ReadFileBytes(path)), "fuzz.index.json");
+  }
+}
+
+TEST_CASE("the config.json fuzz corpus replays cleanly", "[robustness][fuzz]") {
+  const auto files = CorpusFiles("config");
+  REQUIRE_FALSE(files.empty());
+  for (const auto& path : files) {
+    INFO(path.filename().string());
+    CheckLocated(testing::FuzzModelConfig(testing::ReadFileBytes(path)), "config.json");
+  }
+}
+
+TEST_CASE("the tokenizer.model fuzz corpus replays cleanly", "[robustness][fuzz]") {
+  const auto files = CorpusFiles("sentencepiece");
+  REQUIRE_FALSE(files.empty());
+  for (const auto& path : files) {
+    INFO(path.filename().string());
+    CheckLocated(testing::FuzzSentencePiece(testing::ReadFileBytes(path)), "fuzz.model");
   }
 }
 

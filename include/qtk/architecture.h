@@ -125,8 +125,9 @@ struct HfModelConfig {
   int64_t n_head_kv = 0;  // num_key_value_heads, else n_head (as transformers fills it in)
 };
 
-// Errors: Corruption for malformed JSON or wrongly typed values, InvalidArgument for missing
-// required values, Unsupported for an unregistered architecture.
+// Errors: Corruption for malformed JSON, wrongly typed or missing required values,
+// Unsupported for an unregistered architecture or a quantized checkpoint
+// (quantization_config).
 Result<HfModelConfig> ParseHfModelConfig(std::string text, std::string path);
 
 // --- Tensors --------------------------------------------------------------------------------
@@ -157,8 +158,9 @@ struct ConversionPlan {
 // What convert_hf_to_gguf.py writes for `tensors` with `out_type`. The input order does not
 // matter: tensors are visited by (file, name).
 // REQUIRES: out_type != kAuto (resolve it first).
-// Errors: InvalidArgument for names the table cannot map ("cannot map tensor '...'"),
-// duplicate names, or q/k shapes the permutation cannot split into heads.
+// Errors: Unsupported for names the table cannot map ("cannot map tensor '...'"); Corruption
+// for duplicate names, or q/k shapes the permutation cannot split into heads; InvalidArgument
+// for out_type kAuto.
 Result<ConversionPlan> PlanTensors(const HfModelConfig& config, std::vector<HfTensor> tensors,
                                ConvertOutType out_type);
 

@@ -82,6 +82,13 @@ class ModelInput {
   // Errors: Unsupported for types qtk cannot decode; IOError/Corruption from the files.
   virtual Status ReadF32(size_t i, std::span<float> dst, int n_threads) const = 0;
 
+  // Where element `element` of tensor i is in the input's own files, for messages about
+  // its value, when that is not plain from the tensor's name and index: a converted
+  // checkpoint gives "'model.layers.0.self_attn.q_proj.weight' in
+  // model-00001-of-00002.safetensors, row 16, column 6" (q/k rows are permuted on the way).
+  // Empty when the name and index say it all.
+  virtual std::string DescribeSource(size_t /*i*/, int64_t /*element*/) const { return {}; }
+
   // Hints that tensor i is done with (lets the page cache drop it).
   virtual void Release(size_t /*i*/) const {}
 };
@@ -101,6 +108,13 @@ Result<std::unique_ptr<ModelInput>> OpenGgufInput(const std::string& path);
 std::unique_ptr<ModelInput> MakeGgufInput(GgufFile file);
 // Wraps an already-parsed GGUF file and, if it is one split of a model, opens the others.
 Result<std::unique_ptr<ModelInput>> MakeSplitGgufInput(GgufFile file);
+
+class ModelSource;
+
+// Wraps safetensors tensors already opened (a file, a sharded checkpoint or a directory) as
+// they are, without conversion: names kept, shapes in GGUF order, read as F32; metadata is
+// only general.type and general.name. REQUIRES: source.format() != ModelFormat::kGguf.
+std::unique_ptr<ModelInput> MakeSafetensorsInput(ModelSource source);
 
 }  // namespace qtk
 

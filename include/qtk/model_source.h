@@ -103,6 +103,11 @@ class ModelSource {
   const ModelTensor* FindTensor(std::string_view name) const;
   // The bytes of one tensor (not necessarily aligned). REQUIRES: `tensor` is one of tensors().
   std::span<const uint8_t> TensorData(const ModelTensor& tensor) const;
+  // Checks that the file holding `tensor` still holds the bytes it was opened with, before
+  // TensorData is read: a mapped file that shrank would raise SIGBUS (see
+  // ByteSource::CheckUnchanged). REQUIRES: `tensor` is one of tensors().
+  // Errors: IOError "<file>: changed while being read: ...".
+  Status CheckUnchanged(const ModelTensor& tensor) const;
 
   // The parsed files behind the view; nullptr where the format does not apply.
   const GgufFile* gguf() const { return gguf_ ? &*gguf_ : nullptr; }

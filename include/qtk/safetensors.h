@@ -31,6 +31,7 @@
 #define QTK_SAFETENSORS_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -188,6 +189,19 @@ class SafetensorsCheckpoint {
   std::vector<SafetensorsFile> shards_;
   std::vector<TensorRef> tensors_;
 };
+
+// A checkpoint of one already-parsed file (ParseSafetensors on bytes in memory, say).
+SafetensorsCheckpoint SingleFileCheckpoint(SafetensorsFile file);
+
+// Opens a shard named in an index (`file` as the index spells it, relative to the index).
+using SafetensorsShardOpener =
+    std::function<Result<std::shared_ptr<const ByteSource>>(const std::string& file)>;
+
+// The shards of a parsed index, opened through `open_shard` in index order and checked
+// against the index by the rules of OpenSafetensorsCheckpoint. The I/O is the caller's, so
+// tests and fuzzers can assemble a sharded checkpoint in memory.
+Result<SafetensorsCheckpoint> AssembleSafetensorsCheckpoint(
+    SafetensorsIndex index, const SafetensorsShardOpener& open_shard);
 
 // `path` is a .safetensors file (one shard) or an index file (the shards are mapped from its
 // directory). Beyond each file's own rules, a sharded checkpoint must have: every shard the

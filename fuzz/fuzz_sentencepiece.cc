@@ -1,0 +1,13 @@
+// libFuzzer target: the tokenizer.model reader, and the vocabulary metadata made from it.
+// The body is in tests/fuzz_bodies_hf.h, shared with the regression test of the committed corpus.
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz_bodies_hf.h"
+#include "fuzz_support.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  qtk::fuzz::AllocationGuard guard(size);
+  (void)qtk::testing::FuzzSentencePiece({data, size});
+  return 0;
+}
