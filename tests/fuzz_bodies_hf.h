@@ -18,6 +18,7 @@
 
 #include <bit>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <span>
 #include <string>
