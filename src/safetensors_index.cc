@@ -83,6 +83,11 @@ class IndexParser {
   // Shards live beside the index: a name must not reach elsewhere.
   Status CheckFileName(const std::string& file, uint64_t offset, const std::string& subject) {
     if (file.empty()) return CorruptionAt(path(), offset, subject, "shard file name is empty");
+    // The system would cut the name at a NUL and open another file than the one named.
+    if (file.find('\0') != std::string::npos) {
+      return CorruptionAt(path(), offset, subject,
+                          "shard file '" + Printable(file) + "' contains a NUL byte");
+    }
     const std::filesystem::path p(file);
     if (p.is_absolute()) {
       return CorruptionAt(path(), offset, subject,

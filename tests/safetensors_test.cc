@@ -342,6 +342,10 @@ TEST_CASE("safetensors: shard index rules", "[safetensors]") {
           index +
               ": offset 15 (0xf): weight_map 'a': shard file '../s1.safetensors' leaves "
               "the index's directory");
+    CHECK(error(R"({"weight_map":{"a":"s1.safetensors\u0000.txt"}})") ==
+          index +
+              ": offset 15 (0xf): weight_map 'a': shard file 's1.safetensors\\x00.txt' "
+              "contains a NUL byte");
     CHECK(error(R"({"weight_map":{"a":"s1.safetensors","a":"s1.safetensors"}})") ==
           index + ": offset 36 (0x24): index: duplicate key 'a'");
   }
