@@ -42,6 +42,10 @@ std::string ReplaceAll(std::string text, std::string_view from, std::string_view
 }
 
 // find_hparam(["vocab_size_per_layer_input", "vocab_size"], optional=True) or n_pieces.
+// The vocabulary is padded to vocab_size with "[PADn]" tokens, so a hostile config could
+// ask for any amount of memory; the largest real vocabularies have about 2^18 tokens.
+constexpr int64_t kMaxVocabSize = int64_t{1} << 24;
+
 Result<size_t> VocabSize(const Json& config, const VocabSources& sources, size_t n_pieces) {
   for (std::string_view key : {"vocab_size_per_layer_input", "vocab_size"}) {
     auto it = config.find(std::string(key));
@@ -50,6 +54,11 @@ Result<size_t> VocabSize(const Json& config, const VocabSources& sources, size_t
     const std::optional<int64_t> value = PythonInt(*it);
     if (!value || *value < 0) {
       return JsonTypeError(sources.config_path, key, "a non-negative integer", *it);
+    }
+    if (*value > kMaxVocabSize) {
+      return Status::Corruption(sources.config_path + ": " + std::string(key) + " is " +
+                                std::to_string(*value) + ", more tokens than qtk accepts (" +
+                                std::to_string(kMaxVocabSize) + ")");
     }
     return *value == 0 ? n_pieces : static_cast<size_t>(*value);
   }

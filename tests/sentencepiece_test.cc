@@ -289,6 +289,12 @@ TEST_CASE("bad JSON and bad special ids are reported", "[sentencepiece]") {
   REQUIRE_FALSE(size.ok());
   CHECK(size.status().message() ==
         "config.json: vocab_size: expected a non-negative integer, got a string \"x\"");
+  // Padding to a hostile size would take any amount of memory.
+  Result<VocabResult> huge =
+      BuildSentencePieceVocab(*model, {.config_json = R"({"vocab_size": 1000000000000})"});
+  REQUIRE_FALSE(huge.ok());
+  CHECK(huge.status().message() ==
+        "config.json: vocab_size is 1000000000000, more tokens than qtk accepts (16777216)");
 }
 
 // The tokenizer.* keys of a reference GGUF, in file order.
