@@ -63,10 +63,12 @@ Status DecodeSafetensors(SafetensorsDtype dtype, const uint8_t* b, float* dst, i
       DecodeRange<uint8_t>(b, dst, begin, end, F8E5M2ToF32);
       return Status::Ok();
     case SafetensorsDtype::kF16:
-      DecodeRange<uint16_t>(b, dst, begin, end, F16ToF32);
+      ConvertF16BytesToF32({b + begin * 2, static_cast<size_t>(end - begin) * 2},
+                           {dst + begin, static_cast<size_t>(end - begin)});
       return Status::Ok();
     case SafetensorsDtype::kBF16:
-      DecodeRange<uint16_t>(b, dst, begin, end, BF16ToF32);
+      ConvertBF16BytesToF32({b + begin * 2, static_cast<size_t>(end - begin) * 2},
+                            {dst + begin, static_cast<size_t>(end - begin)});
       return Status::Ok();
     case SafetensorsDtype::kF32:
       std::memcpy(dst + begin, b + static_cast<size_t>(begin) * 4,
@@ -77,10 +79,6 @@ Status DecodeSafetensors(SafetensorsDtype dtype, const uint8_t* b, float* dst, i
       return Status::Ok();
   }
   return Status::Unsupported("unknown safetensors dtype");
-}
-
-bool IsAligned(const void* p, size_t alignment) {
-  return reinterpret_cast<uintptr_t>(p) % alignment == 0;
 }
 
 }  // namespace
@@ -95,22 +93,13 @@ Status DecodeToF32(TensorDtype dtype, std::span<const uint8_t> bytes, std::span<
                                    std::to_string(dtype.RowBytes(n)));
   }
   if (n == 0) return Status::Ok();
-  // Aligned F16/BF16 take the vectorized bulk converters.
+  // F16/BF16 take the vectorized bulk converters (at any alignment).
   const std::optional<GgmlType> ggml = dtype.ggml();
-  const bool aligned = IsAligned(bytes.data(), 2);
-  if (ggml == GgmlType::kF16 && aligned) {
+  if (ggml == GgmlType::kF16 || ggml == GgmlType::kBF16) {
+    const auto convert = ggml == GgmlType::kF16 ? ConvertF16BytesToF32 : ConvertBF16BytesToF32;
     ParallelFor(n_threads, n, [&](int64_t begin, int64_t end) {
-      ConvertF16ToF32({reinterpret_cast<const uint16_t*>(bytes.data()) + begin,
-                       static_cast<size_t>(end - begin)},
-                      dst.subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin)));
-    });
-    return Status::Ok();
-  }
-  if (ggml == GgmlType::kBF16 && aligned) {
-    ParallelFor(n_threads, n, [&](int64_t begin, int64_t end) {
-      ConvertBF16ToF32({reinterpret_cast<const uint16_t*>(bytes.data()) + begin,
-                        static_cast<size_t>(end - begin)},
-                       dst.subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin)));
+      convert(bytes.subspan(static_cast<size_t>(begin) * 2, static_cast<size_t>(end - begin) * 2),
+              dst.subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin)));
     });
     return Status::Ok();
   }

@@ -16,7 +16,9 @@ constexpr uint32_t kGgmlQuantizationVersion = 2;  // GGML_QNT_VERSION
 Result<Json> LoadHparams(std::string_view text, std::string_view path) {
   QTK_ASSIGN_OR_RETURN(Json config, ParseJsonObject(text, path));
   if (const Json* text_config = FindNonNull(config, "text_config")) {
-    if (text_config->is_object()) config.update(*text_config);
+    // A copy: update() inserts into `config`, which may move the object text_config points
+    // into (an ordered_json object is a vector).
+    if (text_config->is_object()) config.update(Json(*text_config));
   }
   return config;
 }

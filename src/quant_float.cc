@@ -19,14 +19,14 @@ void QuantizeRowF16(const float* x, uint8_t* y, int64_t n, const float* /*import
   for (int64_t i = 0; i < n; ++i) StoreU16Le(y + 2 * i, F32ToF16(x[i]));
 }
 void DequantizeRowF16(const uint8_t* y, float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = F16ToF32(LoadU16Le(y + 2 * i));
+  ConvertF16BytesToF32({y, static_cast<size_t>(n) * 2}, {x, static_cast<size_t>(n)});
 }
 
 void QuantizeRowBF16(const float* x, uint8_t* y, int64_t n, const float* /*importance*/) {
   for (int64_t i = 0; i < n; ++i) StoreU16Le(y + 2 * i, F32ToBF16(x[i]));
 }
 void DequantizeRowBF16(const uint8_t* y, float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = BF16ToF32(LoadU16Le(y + 2 * i));
+  ConvertBF16BytesToF32({y, static_cast<size_t>(n) * 2}, {x, static_cast<size_t>(n)});
 }
 
 constexpr std::array<QuantKernel, 3> kFloatKernels = {{

@@ -44,6 +44,19 @@ TEST_CASE("the registry finds Llama and Mistral", "[architecture]") {
   CHECK(FindArchitecture("Qwen2ForCausalLM") == nullptr);
 }
 
+TEST_CASE("text_config values override the top level, new keys included", "[architecture]") {
+  // Many new keys make the merged object grow while text_config is read (a use after free
+  // once, found by fuzz_config; this runs under AddressSanitizer in CI).
+  std::string text = R"({"architectures": ["LlamaForCausalLM"], "text_config": {)"
+                     R"("num_hidden_layers": 3, "num_attention_heads": 8)";
+  for (int i = 0; i < 64; ++i) text += ", \"extra_" + std::to_string(i) + "\": " + std::to_string(i);
+  text += "}}";
+  const HfModelConfig config = Config(text);
+  CHECK(config.n_layer == 3);
+  CHECK(config.n_head == 8);
+  CHECK(config.n_head_kv == 8);
+}
+
 TEST_CASE("outtypes and file types", "[architecture]") {
   CHECK(LlamaFileType(ConvertOutType::kF32) == 0);
   CHECK(LlamaFileType(ConvertOutType::kF16) == 1);

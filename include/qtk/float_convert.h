@@ -60,6 +60,10 @@ inline uint16_t F32ToBF16(float f) {
 // Bulk conversions. REQUIRES: equal sizes.
 void ConvertF16ToF32(std::span<const uint16_t> src, std::span<float> dst);
 void ConvertBF16ToF32(std::span<const uint16_t> src, std::span<float> dst);
+// The same from little-endian bytes at any alignment (tensor data in a file).
+// REQUIRES: src.size() == 2 * dst.size().
+void ConvertF16BytesToF32(std::span<const uint8_t> src, std::span<float> dst);
+void ConvertBF16BytesToF32(std::span<const uint8_t> src, std::span<float> dst);
 void ConvertF32ToF16(std::span<const float> src, std::span<uint16_t> dst);
 void ConvertF32ToBF16(std::span<const float> src, std::span<uint16_t> dst);
 
