@@ -115,13 +115,18 @@ bool MatchesPattern(std::string_view name, std::string_view pattern, int64_t n_l
   }
   const std::string_view digits =
       name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
-  for (int64_t b = 0; b < n_layer; ++b) {
-    if (digits == std::to_string(b)) {
-      bid = b;
-      return true;
-    }
+  // The Python table lists "...{bid}..." for every bid below n_layer: the digits must be a
+  // number in that range, written as str(bid) writes it (no sign, no leading zero). Parsed,
+  // not searched: n_layer comes from config.json and may be huge.
+  if (digits.size() > 18 || (digits.size() > 1 && digits[0] == '0')) return false;
+  int64_t value = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
   }
-  return false;
+  if (value >= n_layer) return false;
+  bid = value;
+  return true;
 }
 
 // gguf.TensorNameMap.get_name(name, try_suffixes=(".weight", ".bias")).

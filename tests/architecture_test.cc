@@ -192,6 +192,19 @@ TEST_CASE("tensor plan errors", "[architecture]") {
         "LlamaForCausalLM");
   CHECK(error({{"model.layers.01.mlp.up_proj.weight", {100, 64}, "a"}})
             .starts_with("config.json: cannot map tensor"));
+  for (const char* name : {"model.layers.-1.mlp.up_proj.weight", "model.layers.+1.mlp.up_proj.weight",
+                           "model.layers.1x.mlp.up_proj.weight",
+                           "model.layers.99999999999999999999.mlp.up_proj.weight"}) {
+    CHECK(error({{name, {100, 64}, "a"}}).starts_with("config.json: cannot map tensor"));
+  }
+  // A config with 2^31 - 1 layers maps names without counting through them.
+  std::string huge = kConfig;
+  huge.replace(huge.find("\"num_hidden_layers\": 2"), 22, "\"num_hidden_layers\": 2147483647");
+  const Result<ConversionPlan> many = PlanTensors(
+      Config(huge), {{"model.layers.2147483646.mlp.up_proj.weight", {100, 64}, "a"}},
+      ConvertOutType::kF16);
+  REQUIRE(many.ok());
+  CHECK(many->tensors[0].gguf_name == "blk.2147483646.ffn_up.weight");
   CHECK(error({{"vision.patch.weight", {4}, "a"}}).starts_with("config.json: cannot map tensor"));
   CHECK(error({{"model.norm.weight", {64}, "b"}, {"model.norm.weight", {64}, "a"}}) ==
         "tensor 'model.norm.weight' is in both a and b");
