@@ -10,6 +10,7 @@
 #include "qtk/quantize_model.h"
 #include "quant_checks.h"
 #include "string_util.h"
+#include "value_scan.h"
 
 namespace qtk {
 namespace {
@@ -52,12 +53,15 @@ std::string FormatValue(float value) {
   return buffer;
 }
 
-// Applies the NaN policy to a tensor's F32 values.
-Status ApplyNanPolicy(const ModelInput& input, size_t tensor_index, std::span<float> values,
-                      NanPolicy policy, int64_t* n_zeroed) {
-  if (policy == NanPolicy::kKeep) return Status::Ok();
-  const std::optional<int64_t> bad = FindNonFinite(values);
-  if (!bad) return Status::Ok();
+// Applies the NaN policy to a tensor's F32 values; returns their largest magnitude after it
+// (for CheckOutput). One vectorized pass over the values in the common, all-finite case.
+Result<float> ApplyNanPolicy(const ModelInput& input, size_t tensor_index,
+                             std::span<float> values, NanPolicy policy, int n_threads,
+                             int64_t* n_zeroed) {
+  if (policy == NanPolicy::kKeep) return 0.0f;  // CheckOutput is off
+  const ValueScan scan = ScanValues(values, n_threads);
+  const std::optional<int64_t> bad = scan.first_non_finite;
+  if (!bad) return scan.largest_magnitude;
   if (policy == NanPolicy::kRefuse) {
     const InputTensor& tensor = input.tensors()[tensor_index];
     const Status found = CheckFinite(values, tensor.row_length());
@@ -72,7 +76,7 @@ Status ApplyNanPolicy(const ModelInput& input, size_t tensor_index, std::span<fl
       ++*n_zeroed;
     }
   }
-  return Status::Ok();
+  return ScanValues(values, n_threads).largest_magnitude;
 }
 
 // The importance weights for a tensor, checked against its shape as llama-quantize does.
@@ -226,9 +230,9 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input, const std::vector
     if (needs_float) {
       values.resize(static_cast<size_t>(tensor.n_elements()));
       QTK_RETURN_IF_ERROR(input.ReadF32(i, values, options.n_threads));
-      QTK_RETURN_IF_ERROR(
-          ApplyNanPolicy(input, i, values, options.nan_policy, &summary.n_nonfinite_zeroed));
-      largest = LargestMagnitude(values);
+      QTK_ASSIGN_OR_RETURN(largest,
+                           ApplyNanPolicy(input, i, values, options.nan_policy, options.n_threads,
+                                          &summary.n_nonfinite_zeroed));
     }
     for (OpenOutput& output : outputs) {
       const int64_t position = output.position_of_input[i];
