@@ -75,6 +75,25 @@ class GgufInput final : public ModelInput {
     return Status::Ok();
   }
 
+  Status ReadRowsF32(size_t i, int64_t first_row, std::span<float> dst) const override {
+    if (dst.empty()) return Status::Ok();
+    const GgufFile& file = File(i);
+    const GgufTensorInfo& info = Info(i);
+    const int64_t row_length = info.row_length();
+    const uint64_t row_bytes = GgmlRowBytes(info.type, row_length);
+    const uint64_t n_rows = dst.size() / static_cast<uint64_t>(row_length);
+    const std::span<const uint8_t> bytes = file.TensorData(info).subspan(
+        static_cast<uint64_t>(first_row) * row_bytes, n_rows * row_bytes);
+    Status status = DequantizeRows(info.type, bytes, row_length, dst, 1);
+    if (!status.ok()) return status.WithPrefix(file.path() + ": tensor '" + info.name + "'");
+    return Status::Ok();
+  }
+
+  void Prefetch(size_t i) const override {
+    const GgufTensorInfo& info = Info(i);
+    File(i).source()->AdviseSequential(File(i).data_offset() + info.offset, info.n_bytes);
+  }
+
   void Release(size_t i) const override {
     const GgufTensorInfo& info = Info(i);
     File(i).source()->AdviseDone(File(i).data_offset() + info.offset, info.n_bytes);

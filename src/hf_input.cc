@@ -99,7 +99,50 @@ class SafetensorsInput final : public ModelInput {
     return Status::Ok();
   }
 
+  Status ReadRowsF32(size_t i, int64_t first_row, std::span<float> dst) const override {
+    if (dst.empty()) return Status::Ok();
+    const TensorSource& from = sources_[i];
+    const ModelTensor& tensor = *from.tensor;
+    const InputTensor& out = tensors_[i];
+    const int64_t row_length = out.row_length();
+    const uint64_t row_bytes = tensor.dtype.RowBytes(row_length);
+    const std::span<const uint8_t> bytes = source_.TensorData(tensor);
+    const auto n_rows = static_cast<int64_t>(dst.size()) / row_length;
+    Status status;
+    if (from.transform == TensorTransform::kNone) {
+      status = DecodeToF32(tensor.dtype,
+                           bytes.subspan(static_cast<uint64_t>(first_row) * row_bytes,
+                                         static_cast<uint64_t>(n_rows) * row_bytes),
+                           dst, 1);
+    } else {
+      status = CheckRotaryHeads(out.n_rows(), from.permute_heads);
+      for (int64_t row = 0; status.ok() && row < n_rows; ++row) {
+        const int64_t source_row =
+            RopePermuteSourceRow(first_row + row, out.n_rows(), from.permute_heads);
+        status = DecodeToF32(
+            tensor.dtype, bytes.subspan(static_cast<uint64_t>(source_row) * row_bytes, row_bytes),
+            dst.subspan(static_cast<size_t>(row * row_length), static_cast<size_t>(row_length)),
+            1);
+      }
+    }
+    if (!status.ok()) return status.WithPrefix(path() + ": tensor '" + tensor.name + "'");
+    return Status::Ok();
+  }
+
+  void Prefetch(size_t i) const override {
+    const ModelTensor& tensor = *sources_[i].tensor;
+    source_.AdviseSequential(tensor);
+  }
+
+  void Release(size_t i) const override { source_.AdviseDone(*sources_[i].tensor); }
+
  private:
+  static Status CheckRotaryHeads(int64_t n_rows, int64_t n_head) {
+    if (n_head > 0 && n_rows % (2 * n_head) == 0) return Status::Ok();
+    return Status::Corruption(std::to_string(n_rows) + " rows do not split into " +
+                              std::to_string(n_head) + " rotary heads");
+  }
+
   // dst row r is source row RopePermuteSourceRow(r), each decoded in place.
   static Status DecodePermuted(const ModelTensor& tensor, std::span<const uint8_t> bytes,
                                int64_t n_head, const InputTensor& out, std::span<float> dst,
@@ -107,10 +150,7 @@ class SafetensorsInput final : public ModelInput {
     const int64_t row_length = out.row_length();
     const int64_t n_rows = out.n_rows();
     const uint64_t row_bytes = tensor.dtype.RowBytes(row_length);
-    if (n_rows % (2 * n_head) != 0) {
-      return Status::Corruption(std::to_string(n_rows) + " rows do not split into " +
-                                     std::to_string(n_head) + " rotary heads");
-    }
+    QTK_RETURN_IF_ERROR(CheckRotaryHeads(n_rows, n_head));
     for (int64_t row = 0; row < n_rows; ++row) {
       const int64_t from = RopePermuteSourceRow(row, n_rows, n_head);
       QTK_RETURN_IF_ERROR(DecodeToF32(

@@ -8,6 +8,7 @@
 #include "qtk/output_file.h"
 #include "qtk/quantize.h"
 #include "qtk/quantize_model.h"
+#include "parallel.h"
 #include "quant_checks.h"
 #include "string_util.h"
 #include "value_scan.h"
@@ -103,6 +104,16 @@ float LargestMagnitude(std::span<const float> values) {
 // Rows decoded at a time when checking an output: bounded memory, several rows per thread.
 constexpr int64_t kCheckChunkElements = int64_t{1} << 20;
 
+Status OutputNotFinite(const PlannedTensor& tensor, int64_t index, int64_t row_length,
+                       float decoded, float row_largest) {
+  return Status::Unsupported(
+      "tensor '" + Printable(tensor.name) + "': element " + std::to_string(index) + " (row " +
+      std::to_string(index / row_length) + ", column " + std::to_string(index % row_length) +
+      ") becomes " + DescribeNonFinite(decoded) + " in " + std::string(GgmlTypeName(tensor.type)) +
+      " (the row's largest magnitude is " + FormatValue(row_largest) +
+      "): the values (or importance weights) are too large for it");
+}
+
 // Finite input can still quantize to infinity or NaN when its magnitude is beyond what the
 // type can hold (F16 above 65504, block scales likewise; importance weights near the float
 // limit): llama-quantize refuses such output after the fact, and so does qtk, naming the
@@ -126,12 +137,8 @@ Status CheckOutputFinite(const PlannedTensor& tensor, std::span<const float> val
     const int64_t index = row * row_length + *bad;
     const float largest = LargestMagnitude(values.subspan(
         static_cast<size_t>(index / row_length * row_length), static_cast<size_t>(row_length)));
-    return Status::Unsupported(
-        "tensor '" + Printable(tensor.name) + "': element " + std::to_string(index) + " (row " +
-        std::to_string(index / row_length) + ", column " + std::to_string(index % row_length) +
-        ") becomes " + DescribeNonFinite(decoded[static_cast<size_t>(*bad)]) + " in " +
-        std::string(GgmlTypeName(tensor.type)) + " (the row's largest magnitude is " +
-        FormatValue(largest) + "): the values (or importance weights) are too large for it");
+    return OutputNotFinite(tensor, index, row_length, decoded[static_cast<size_t>(*bad)],
+                           largest);
   }
   return Status::Ok();
 }
@@ -192,6 +199,160 @@ Status WriteSchemeTensor(const PlannedTensor& tensor, std::span<const float> val
   return Status::Ok();
 }
 
+// ---- The chunked path ----------------------------------------------------------------
+//
+// A tensor is decoded, checked and quantized a chunk of rows at a time, each chunk on one
+// thread from start to end, so the F32 rows stay in that core's cache instead of making
+// three trips through memory (decode, check, quantize) for the whole tensor. Every output
+// quantizes the same decoded chunk. Results are collected per chunk and reported in chunk
+// order, so errors and bytes are the same for any thread count.
+
+// F32 values per chunk (256 KiB); a chunk holds at least one row.
+constexpr int64_t kChunkElements = int64_t{1} << 16;
+
+// One output's share of the tensor being quantized.
+struct ChunkTarget {
+  const PlannedTensor* tensor = nullptr;
+  std::span<uint8_t> out;             // the whole tensor's output bytes
+  std::span<const float> importance;  // every expert's, or empty
+  bool large_importance = false;      // output may be non-finite whatever the values
+};
+
+struct ChunkResult {
+  Status read;                      // decoding the rows
+  std::optional<int64_t> bad;       // the first non-finite element, when refused
+  float bad_value = 0.0f;
+  int64_t n_zeroed = 0;             // --nan-policy zero
+  std::vector<Status> quantized;    // per target: quantizing and checking the output
+};
+
+// The refusal of a non-finite value, as CheckFinite words it, located in the input.
+Status RefuseNonFinite(const ModelInput& input, size_t tensor_index, int64_t element,
+                       float value) {
+  const InputTensor& tensor = input.tensors()[tensor_index];
+  const int64_t row_length = tensor.row_length();
+  const std::string source = input.DescribeSource(tensor_index, element);
+  return Status::Corruption(
+      input.path() + ": tensor '" + Printable(tensor.name) + "'" +
+      (source.empty() ? "" : " (" + source + ")") + ": element " + std::to_string(element) +
+      " (row " + std::to_string(element / row_length) + ", column " +
+      std::to_string(element % row_length) + ") is " + DescribeNonFinite(value) +
+      " (--nan-policy zero or keep to quantize anyway)");
+}
+
+// Quantizes rows [first_row, first_row + n) (values: their F32) for one target, then looks
+// for non-finite output where it can appear (see CheckOutput).
+Status QuantizeChunk(const ChunkTarget& target, int64_t first_row, int64_t rows_per_matrix,
+                     std::span<const float> values, float largest, std::vector<float>& decoded,
+                     const std::string& input_path, const QuantizeModelOptions& options) {
+  const PlannedTensor& tensor = *target.tensor;
+  const int64_t row_length = tensor.shape.empty() ? 1 : tensor.shape[0];
+  const auto n_rows = static_cast<int64_t>(values.size()) / row_length;
+  const uint64_t row_bytes = GgmlRowBytes(tensor.type, row_length);
+  const std::span<uint8_t> out = target.out.subspan(static_cast<uint64_t>(first_row) * row_bytes,
+                                                    static_cast<uint64_t>(n_rows) * row_bytes);
+  QuantizeOptions quantize_options;
+  quantize_options.n_threads = 1;
+  quantize_options.check_finite = false;  // the NaN policy was applied
+  if (!target.importance.empty()) {
+    const int64_t matrix = first_row / rows_per_matrix;
+    const size_t expert = target.importance.size() > static_cast<size_t>(row_length)
+                              ? static_cast<size_t>(matrix)
+                              : 0;
+    quantize_options.importance = target.importance.subspan(
+        expert * static_cast<size_t>(row_length), static_cast<size_t>(row_length));
+  }
+  Status status = QuantizeRows(tensor.type, values, row_length, out, quantize_options);
+  if (!status.ok()) return status.WithPrefix("tensor '" + Printable(tensor.name) + "'");
+  if (options.nan_policy == NanPolicy::kKeep || !CanDequantize(tensor.type)) return Status::Ok();
+  if (largest <= kAlwaysFiniteMagnitude && !target.large_importance) return Status::Ok();
+  decoded.resize(values.size());
+  QTK_RETURN_IF_ERROR(DequantizeRows(tensor.type, out, row_length, decoded, 1));
+  const std::optional<int64_t> bad = FindNonFinite(decoded);
+  if (!bad) return Status::Ok();
+  const int64_t row = first_row + *bad / row_length;
+  const int64_t index = row * row_length + *bad % row_length;
+  const float row_largest = LargestMagnitude(values.subspan(
+      static_cast<size_t>(*bad / row_length * row_length), static_cast<size_t>(row_length)));
+  return OutputNotFinite(tensor, index, row_length, decoded[static_cast<size_t>(*bad)],
+                         row_largest)
+      .WithPrefix(input_path);
+}
+
+// Reads tensor i a chunk of rows at a time and quantizes it into every target.
+Status QuantizeChunked(const ModelInput& input, size_t i, std::span<const ChunkTarget> targets,
+                       const QuantizeModelOptions& options, int64_t* n_zeroed) {
+  const InputTensor& tensor = input.tensors()[i];
+  const int64_t row_length = tensor.row_length();
+  const int64_t n_rows = tensor.n_rows();
+  if (n_rows == 0 || row_length == 0) return Status::Ok();
+  // Chunks never straddle two matrices (experts), which have their own importance weights.
+  const int64_t rows_per_matrix = std::max<int64_t>(tensor.shape.size() > 1 ? tensor.shape[1] : 1, 1);
+  const int64_t rows_per_chunk = std::clamp<int64_t>(kChunkElements / row_length, 1, rows_per_matrix);
+  const int64_t chunks_per_matrix = (rows_per_matrix + rows_per_chunk - 1) / rows_per_chunk;
+  const int64_t n_chunks = n_rows / rows_per_matrix * chunks_per_matrix;
+  std::vector<ChunkResult> results(static_cast<size_t>(n_chunks));
+  ParallelFor(options.n_threads, n_chunks, [&](int64_t begin, int64_t end) {
+    std::vector<float> values;
+    std::vector<float> decoded;
+    for (int64_t c = begin; c < end; ++c) {
+      ChunkResult& result = results[static_cast<size_t>(c)];
+      const int64_t row_in_matrix = c % chunks_per_matrix * rows_per_chunk;
+      const int64_t first_row = c / chunks_per_matrix * rows_per_matrix + row_in_matrix;
+      const int64_t n = std::min(rows_per_chunk, rows_per_matrix - row_in_matrix);
+      values.resize(static_cast<size_t>(n * row_length));
+      result.read = input.ReadRowsF32(i, first_row, values);
+      if (!result.read.ok()) continue;
+      float largest = 0.0f;
+      if (options.nan_policy != NanPolicy::kKeep) {
+        ValueScan scan = ScanValues(values);
+        if (scan.first_non_finite && options.nan_policy == NanPolicy::kRefuse) {
+          result.bad = first_row * row_length + *scan.first_non_finite;
+          result.bad_value = values[static_cast<size_t>(*scan.first_non_finite)];
+          continue;
+        }
+        if (scan.first_non_finite) {
+          for (float& v : values) {
+            if (std::isfinite(v)) continue;
+            v = 0.0f;
+            ++result.n_zeroed;
+          }
+          scan = ScanValues(values);
+        }
+        largest = scan.largest_magnitude;
+      }
+      result.quantized.reserve(targets.size());
+      for (const ChunkTarget& target : targets) {
+        result.quantized.push_back(QuantizeChunk(target, first_row, rows_per_matrix, values,
+                                                 largest, decoded, input.path(), options));
+      }
+    }
+  });
+  // In chunk order: the same error whichever thread met it first.
+  for (const ChunkResult& result : results) {
+    if (!result.read.ok()) return result.read;
+  }
+  for (const ChunkResult& result : results) {
+    if (result.bad) return RefuseNonFinite(input, i, *result.bad, result.bad_value);
+  }
+  for (size_t t = 0; t < targets.size(); ++t) {
+    for (const ChunkResult& result : results) {
+      if (!result.quantized[t].ok()) return result.quantized[t];
+    }
+  }
+  for (const ChunkResult& result : results) *n_zeroed += result.n_zeroed;
+  return Status::Ok();
+}
+
+// True if an output writes tensor i in a generic scheme (quantized from the whole tensor).
+bool AnySchemeFor(const std::vector<OpenOutput>& outputs, size_t input_index) {
+  for (const OpenOutput& output : outputs) {
+    const int64_t position = output.position_of_input[input_index];
+    if (position >= 0 && output.plan->tensors[static_cast<size_t>(position)].scheme) return true;
+  }
+  return false;
+}
+
 bool NeedsFloat(const std::vector<OpenOutput>& outputs, size_t input_index,
                 std::span<const uint8_t> stored) {
   for (const OpenOutput& output : outputs) {
@@ -221,26 +382,49 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input, const std::vector
   std::vector<float> values;
   float largest = 0.0f;
   std::vector<uint8_t> out;
+  std::vector<std::vector<uint8_t>> chunked_out(outputs.size());
   for (size_t i = 0; i < tensors.size(); ++i) {
     if (options.should_stop && options.should_stop()) return Status::Cancelled("interrupted");
     const InputTensor& tensor = tensors[i];
     QTK_RETURN_IF_ERROR(input.CheckUnchanged(i));
     const std::span<const uint8_t> stored = input.StoredBytes(i);
     const bool needs_float = NeedsFloat(outputs, i, stored);
-    if (needs_float) {
+    // Generic schemes need the whole tensor at once (per-tensor scales); ggml types do not.
+    const bool chunked = needs_float && !AnySchemeFor(outputs, i);
+    if (chunked) {
+      input.Prefetch(i);
+      std::vector<ChunkTarget> targets;
+      for (size_t o = 0; o < outputs.size(); ++o) {
+        const int64_t position = outputs[o].position_of_input[i];
+        if (position < 0) continue;
+        const PlannedTensor& planned = outputs[o].plan->tensors[static_cast<size_t>(position)];
+        if (!planned.quantize && !stored.empty()) continue;
+        QTK_ASSIGN_OR_RETURN(std::span<const float> importance, ImportanceFor(planned, options));
+        chunked_out[o].resize(planned.output_bytes);
+        targets.push_back({&planned, chunked_out[o], importance,
+                           LargestMagnitude(importance) > kAlwaysFiniteImportance});
+      }
+      QTK_RETURN_IF_ERROR(
+          QuantizeChunked(input, i, targets, options, &summary.n_nonfinite_zeroed));
+    } else if (needs_float) {
       values.resize(static_cast<size_t>(tensor.n_elements()));
       QTK_RETURN_IF_ERROR(input.ReadF32(i, values, options.n_threads));
       QTK_ASSIGN_OR_RETURN(largest,
                            ApplyNanPolicy(input, i, values, options.nan_policy, options.n_threads,
                                           &summary.n_nonfinite_zeroed));
     }
-    for (OpenOutput& output : outputs) {
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      OpenOutput& output = outputs[o];
       const int64_t position = output.position_of_input[i];
       if (position < 0) continue;
       const PlannedTensor& planned = output.plan->tensors[static_cast<size_t>(position)];
       const size_t layout_index = planned.first_layout_index;
       if (!planned.quantize && !stored.empty()) {
         QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(layout_index, stored));
+        continue;
+      }
+      if (chunked) {
+        QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(layout_index, chunked_out[o]));
         continue;
       }
       if (planned.scheme) {

@@ -47,6 +47,14 @@ Status ModelSource::CheckUnchanged(const ModelTensor& tensor) const {
   return sources_[tensor.file]->CheckUnchanged();
 }
 
+void ModelSource::AdviseSequential(const ModelTensor& tensor) const {
+  sources_[tensor.file]->AdviseSequential(tensor.offset, tensor.n_bytes);
+}
+
+void ModelSource::AdviseDone(const ModelTensor& tensor) const {
+  sources_[tensor.file]->AdviseDone(tensor.offset, tensor.n_bytes);
+}
+
 const SafetensorsCheckpoint* ModelSource::safetensors() const {
   if (directory_) return &directory_->weights;
   return checkpoint_ ? &*checkpoint_ : nullptr;

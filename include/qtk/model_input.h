@@ -82,6 +82,17 @@ class ModelInput {
   // Errors: Unsupported for types qtk cannot decode; IOError/Corruption from the files.
   virtual Status ReadF32(size_t i, std::span<float> dst, int n_threads) const = 0;
 
+  // Rows [first_row, first_row + n) of tensor i as F32, n = dst.size() / row_length(): what
+  // ReadF32 gives for them, decoded on the calling thread. Thread-safe: the pipeline reads a
+  // tensor a cache-sized chunk of rows at a time, on every thread. Does not check the files
+  // (call CheckUnchanged(i) before a tensor's first rows).
+  // REQUIRES: dst.size() is a multiple of row_length() > 0; first_row + n <= n_rows().
+  // Errors: as ReadF32.
+  virtual Status ReadRowsF32(size_t i, int64_t first_row, std::span<float> dst) const = 0;
+
+  // Hints that tensor i will be read soon (the page cache starts reading it).
+  virtual void Prefetch(size_t /*i*/) const {}
+
   // Where element `element` of tensor i is in the input's own files, for messages about
   // its value, when that is not plain from the tensor's name and index: a converted
   // checkpoint gives "'model.layers.0.self_attn.q_proj.weight' in

@@ -108,6 +108,10 @@ class ModelSource {
   // ByteSource::CheckUnchanged). REQUIRES: `tensor` is one of tensors().
   // Errors: IOError "<file>: changed while being read: ...".
   Status CheckUnchanged(const ModelTensor& tensor) const;
+  // Hints for the mapping of `tensor`'s bytes: read soon (read-ahead), or done with (the
+  // process gives its pages back; the page cache keeps them). REQUIRES: as TensorData.
+  void AdviseSequential(const ModelTensor& tensor) const;
+  void AdviseDone(const ModelTensor& tensor) const;
 
   // The parsed files behind the view; nullptr where the format does not apply.
   const GgufFile* gguf() const { return gguf_ ? &*gguf_ : nullptr; }
