@@ -238,7 +238,10 @@ Result<ConvertedTensor> PlanOne(const HfModelConfig& config, const HfTensor& ten
     planned.permute_heads =
         planned.transform == TensorTransform::kPermuteRopeQ ? config.n_head : config.n_head_kv;
     const int64_t n_rows = tensor.shape.empty() ? 1 : tensor.shape[0];
-    if (planned.permute_heads <= 0 || n_rows % (2 * planned.permute_heads) != 0) {
+    const int64_t heads = planned.permute_heads;  // from config.json: any size
+    const bool splits =
+        heads > 0 && (n_rows == 0 || (heads <= n_rows / 2 && n_rows % (2 * heads) == 0));
+    if (!splits) {
       return Status::Corruption("tensor '" + Printable(tensor.name) +
                                      "': " + std::to_string(n_rows) + " rows do not split into " +
                                      std::to_string(planned.permute_heads) +

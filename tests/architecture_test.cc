@@ -197,6 +197,17 @@ TEST_CASE("tensor plan errors", "[architecture]") {
                            "model.layers.99999999999999999999.mlp.up_proj.weight"}) {
     CHECK(error({{name, {100, 64}, "a"}}).starts_with("config.json: cannot map tensor"));
   }
+  // Head counts near the int64 limit do not overflow the rotary split.
+  std::string many_heads = kConfig;
+  many_heads.replace(many_heads.find("\"num_attention_heads\": 4"), 24,
+                     "\"num_attention_heads\": 5000000000000000000");
+  const Result<ConversionPlan> heads = PlanTensors(
+      Config(many_heads), {{"model.layers.0.self_attn.q_proj.weight", {64, 64}, "a"}},
+      ConvertOutType::kF16);
+  REQUIRE_FALSE(heads.ok());
+  CHECK(heads.status().message() ==
+        "tensor 'model.layers.0.self_attn.q_proj.weight': 64 rows do not split into "
+        "5000000000000000000 heads of rotary pairs");
   // A config with 2^31 - 1 layers maps names without counting through them.
   std::string huge = kConfig;
   huge.replace(huge.find("\"num_hidden_layers\": 2"), 22, "\"num_hidden_layers\": 2147483647");
