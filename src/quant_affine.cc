@@ -354,7 +354,7 @@ Result<AffineQuantized> QuantizeAffine(const AffineSpec& spec, std::span<const f
                                        int64_t n_per_row, int n_threads) {
   QTK_RETURN_IF_ERROR(ValidateAffineSpec(spec));
   QTK_RETURN_IF_ERROR(CheckWholeRows(values.size(), n_per_row));
-  QTK_RETURN_IF_ERROR(CheckFinite(values, n_per_row));
+  QTK_RETURN_IF_ERROR(CheckFinite(values, n_per_row, n_threads));
   const int64_t n_rows = static_cast<int64_t>(values.size()) / n_per_row;
   const auto n_scales = static_cast<size_t>(AffineScaleCount(spec, n_rows, n_per_row));
   AffineQuantized out;

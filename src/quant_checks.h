@@ -9,13 +9,14 @@
 
 #include "qtk/quantize.h"
 #include "qtk/status.h"
+#include "value_scan.h"
 
 namespace qtk {
 
 // InvalidArgument naming the first NaN or infinity as "element 1234 (row 3, column 210) is
 // nan", the same words QuantizeRows uses. n_per_row > 0.
-inline Status CheckFinite(std::span<const float> values, int64_t n_per_row) {
-  const std::optional<int64_t> bad = FindNonFinite(values);
+inline Status CheckFinite(std::span<const float> values, int64_t n_per_row, int n_threads = 1) {
+  const std::optional<int64_t> bad = ScanValues(values, n_threads).first_non_finite;
   if (!bad) return Status::Ok();
   const float value = values[static_cast<size_t>(*bad)];
   return Status::InvalidArgument("element " + std::to_string(*bad) + " (row " +

@@ -7,6 +7,7 @@
 #include "parallel.h"
 #include "qtk/nf4.h"
 #include "qtk/quantize.h"
+#include "value_scan.h"
 
 namespace qtk {
 namespace {
@@ -248,7 +249,7 @@ int64_t DoubleQuantBlockCount(int64_t n_blocks) {
 Result<FourBitQuantized> QuantizeFourBit(const FourBitSpec& spec, std::span<const float> values,
                                          int n_threads) {
   QTK_RETURN_IF_ERROR(ValidateFourBitSpec(spec));
-  if (const std::optional<int64_t> bad = FindNonFinite(values)) {
+  if (const std::optional<int64_t> bad = ScanValues(values, n_threads).first_non_finite) {
     const float value = values[static_cast<size_t>(*bad)];
     return Status::InvalidArgument("element " + std::to_string(*bad) + " is " +
                                    (std::isnan(value) ? "nan"

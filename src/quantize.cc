@@ -7,6 +7,7 @@
 #include "parallel.h"
 #include "quant_checks.h"
 #include "quant_kernels.h"
+#include "value_scan.h"
 
 namespace qtk {
 
@@ -41,10 +42,7 @@ bool RequiresImportance(GgmlType type) {
 }
 
 std::optional<int64_t> FindNonFinite(std::span<const float> values) {
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (!std::isfinite(values[i])) return static_cast<int64_t>(i);
-  }
-  return std::nullopt;
+  return ScanValues(values).first_non_finite;  // vectorized; exact
 }
 
 namespace {

@@ -100,7 +100,7 @@ Result<std::vector<TensorBytes>> QuantizeFourBitScheme(const FourBitSpec& spec,
                                                        const SchemeLayout& layout,
                                                        std::span<const float> values,
                                                        int n_threads) {
-  QTK_RETURN_IF_ERROR(CheckFinite(values, layout.n_per_row));  // names row and column
+  QTK_RETURN_IF_ERROR(CheckFinite(values, layout.n_per_row, n_threads));  // names row and column
   QTK_ASSIGN_OR_RETURN(FourBitQuantized q, QuantizeFourBit(spec, values, n_threads));
   std::vector<TensorBytes> tensors;
   tensors.push_back(std::move(q.codes));
@@ -323,7 +323,7 @@ Result<ErrorStats> MeasureScheme(const Scheme& scheme, std::span<const int64_t> 
                                          decoded, n_threads));
   } else {
     const FourBitSpec& spec = scheme.four_bit;
-    QTK_RETURN_IF_ERROR(CheckFinite(values, layout.n_per_row));
+    QTK_RETURN_IF_ERROR(CheckFinite(values, layout.n_per_row, n_threads));
     QTK_ASSIGN_OR_RETURN(FourBitQuantized q, QuantizeFourBit(spec, values, n_threads));
     std::vector<float> absmax = q.absmax;
     if (spec.double_quant) {
