@@ -213,7 +213,7 @@ constexpr int64_t kChunkElements = int64_t{1} << 16;
 // One output's share of the tensor being quantized.
 struct ChunkTarget {
   const PlannedTensor* tensor = nullptr;
-  std::span<uint8_t> out;             // the whole tensor's output bytes
+  std::span<uint8_t> out;             // the whole tensor's output bytes (a ggml type)
   std::span<const float> importance;  // every expert's, or empty
   bool large_importance = false;      // output may be non-finite whatever the values
 };
@@ -224,6 +224,8 @@ struct ChunkResult {
   float bad_value = 0.0f;
   int64_t n_zeroed = 0;             // --nan-policy zero
   std::vector<Status> quantized;    // per target: quantizing and checking the output
+  // Per target with a (row-local) scheme: the chunk's part of each of its tensors.
+  std::vector<std::vector<std::vector<uint8_t>>> scheme_parts;
 };
 
 // The refusal of a non-finite value, as CheckFinite words it, located in the input.
@@ -279,9 +281,27 @@ Status QuantizeChunk(const ChunkTarget& target, int64_t first_row, int64_t rows_
       .WithPrefix(input_path);
 }
 
+// A row-local scheme's tensors: each chunk's part, joined in row order.
+std::vector<std::vector<uint8_t>> JoinSchemeParts(std::vector<ChunkResult>& results,
+                                                  size_t target) {
+  std::vector<std::vector<uint8_t>> joined;
+  for (ChunkResult& result : results) {
+    std::vector<std::vector<uint8_t>>& parts = result.scheme_parts[target];
+    joined.resize(std::max(joined.size(), parts.size()));
+    for (size_t k = 0; k < parts.size(); ++k) {
+      joined[k].insert(joined[k].end(), parts[k].begin(), parts[k].end());
+      std::vector<uint8_t>().swap(parts[k]);
+    }
+  }
+  return joined;
+}
+
 // Reads tensor i a chunk of rows at a time and quantizes it into every target.
+// scheme_tensors[t]: the tensors of target t when it has a scheme.
 Status QuantizeChunked(const ModelInput& input, size_t i, std::span<const ChunkTarget> targets,
-                       const QuantizeModelOptions& options, int64_t* n_zeroed) {
+                       const QuantizeModelOptions& options, int64_t* n_zeroed,
+                       std::vector<std::vector<std::vector<uint8_t>>>* scheme_tensors) {
+  scheme_tensors->assign(targets.size(), {});
   const InputTensor& tensor = input.tensors()[i];
   const int64_t row_length = tensor.row_length();
   const int64_t n_rows = tensor.n_rows();
@@ -322,7 +342,19 @@ Status QuantizeChunked(const ModelInput& input, size_t i, std::span<const ChunkT
         largest = scan.largest_magnitude;
       }
       result.quantized.reserve(targets.size());
-      for (const ChunkTarget& target : targets) {
+      result.scheme_parts.resize(targets.size());
+      for (size_t t = 0; t < targets.size(); ++t) {
+        const ChunkTarget& target = targets[t];
+        if (target.tensor->scheme) {
+          const std::vector<int64_t> shape = {row_length, n};
+          Result<std::vector<std::vector<uint8_t>>> parts =
+              QuantizeScheme(*target.tensor->scheme, shape, values, 1);
+          if (parts.ok()) result.scheme_parts[t] = std::move(parts).value();
+          result.quantized.push_back(
+              parts.ok() ? Status::Ok()
+                         : parts.status().WithPrefix("tensor '" + target.tensor->name + "'"));
+          continue;
+        }
         result.quantized.push_back(QuantizeChunk(target, first_row, rows_per_matrix, values,
                                                  largest, decoded, input.path(), options));
       }
@@ -341,14 +373,23 @@ Status QuantizeChunked(const ModelInput& input, size_t i, std::span<const ChunkT
     }
   }
   for (const ChunkResult& result : results) *n_zeroed += result.n_zeroed;
+  for (size_t t = 0; t < targets.size(); ++t) {
+    if (targets[t].tensor->scheme) (*scheme_tensors)[t] = JoinSchemeParts(results, t);
+  }
   return Status::Ok();
 }
 
-// True if an output writes tensor i in a generic scheme (quantized from the whole tensor).
-bool AnySchemeFor(const std::vector<OpenOutput>& outputs, size_t input_index) {
+// True if an output writes tensor i in a scheme that needs the whole tensor at once.
+bool NeedsWholeTensor(const std::vector<OpenOutput>& outputs, size_t input_index,
+                      int64_t row_length, NanPolicy nan_policy) {
   for (const OpenOutput& output : outputs) {
     const int64_t position = output.position_of_input[input_index];
-    if (position >= 0 && output.plan->tensors[static_cast<size_t>(position)].scheme) return true;
+    if (position < 0) continue;
+    const std::optional<Scheme>& scheme = output.plan->tensors[static_cast<size_t>(position)].scheme;
+    // With --nan-policy keep, the scheme refuses NaN naming the element: in the whole tensor.
+    if (scheme && (nan_policy == NanPolicy::kKeep || !SchemeIsRowLocal(*scheme, row_length))) {
+      return true;
+    }
   }
   return false;
 }
@@ -389,8 +430,11 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input, const std::vector
     QTK_RETURN_IF_ERROR(input.CheckUnchanged(i));
     const std::span<const uint8_t> stored = input.StoredBytes(i);
     const bool needs_float = NeedsFloat(outputs, i, stored);
-    // Generic schemes need the whole tensor at once (per-tensor scales); ggml types do not.
-    const bool chunked = needs_float && !AnySchemeFor(outputs, i);
+    // Schemes with per-tensor statistics need the whole tensor at once; the rest go by chunks.
+    const bool chunked = needs_float && tensor.n_elements() > 0 &&
+                         !NeedsWholeTensor(outputs, i, tensor.row_length(), options.nan_policy);
+    std::vector<int64_t> target_of_output(outputs.size(), -1);
+    std::vector<std::vector<std::vector<uint8_t>>> scheme_tensors;
     if (chunked) {
       input.Prefetch(i);
       std::vector<ChunkTarget> targets;
@@ -400,12 +444,13 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input, const std::vector
         const PlannedTensor& planned = outputs[o].plan->tensors[static_cast<size_t>(position)];
         if (!planned.quantize && !stored.empty()) continue;
         QTK_ASSIGN_OR_RETURN(std::span<const float> importance, ImportanceFor(planned, options));
-        chunked_out[o].resize(planned.output_bytes);
+        if (!planned.scheme) chunked_out[o].resize(planned.output_bytes);
+        target_of_output[o] = static_cast<int64_t>(targets.size());
         targets.push_back({&planned, chunked_out[o], importance,
                            LargestMagnitude(importance) > kAlwaysFiniteImportance});
       }
-      QTK_RETURN_IF_ERROR(
-          QuantizeChunked(input, i, targets, options, &summary.n_nonfinite_zeroed));
+      QTK_RETURN_IF_ERROR(QuantizeChunked(input, i, targets, options,
+                                          &summary.n_nonfinite_zeroed, &scheme_tensors));
     } else if (needs_float) {
       values.resize(static_cast<size_t>(tensor.n_elements()));
       QTK_RETURN_IF_ERROR(input.ReadF32(i, values, options.n_threads));
@@ -421,6 +466,13 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input, const std::vector
       const size_t layout_index = planned.first_layout_index;
       if (!planned.quantize && !stored.empty()) {
         QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(layout_index, stored));
+        continue;
+      }
+      if (chunked && planned.scheme) {
+        const auto& parts = scheme_tensors[static_cast<size_t>(target_of_output[o])];
+        for (size_t k = 0; k < parts.size(); ++k) {
+          QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(layout_index + k, parts[k]));
+        }
         continue;
       }
       if (chunked) {

@@ -248,6 +248,15 @@ Result<std::vector<std::vector<uint8_t>>> QuantizeScheme(const Scheme& scheme,
   return QuantizeFourBitScheme(scheme.four_bit, layout, values, n_threads);
 }
 
+bool SchemeIsRowLocal(const Scheme& scheme, int64_t row_length) {
+  if (row_length <= 0) return false;
+  if (scheme.kind == SchemeKind::kAffine) {
+    return scheme.affine.granularity != AffineGranularity::kPerTensor;
+  }
+  const FourBitSpec& spec = scheme.four_bit;
+  return !spec.double_quant && spec.block_size > 0 && row_length % spec.block_size == 0;
+}
+
 Result<std::vector<float>> DequantizeFromGguf(const GgufFile& file, std::string_view tensor_name,
                                               int n_threads) {
   const GgufSchemeReader reader(file, tensor_name);

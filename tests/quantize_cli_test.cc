@@ -27,6 +27,30 @@ TEST_CASE("quantize writes the output and a size report", "[cli][quantize][testd
   CHECK(ReadGgufFile(out).ok());
 }
 
+// Row-local schemes go through the chunked pipeline; --nan-policy keep takes the whole-tensor
+// path. Both must write the same bytes, at any thread count.
+TEST_CASE("chunked and whole-tensor quantization write the same bytes", "[cli][quantize]") {
+  testing::TempDir tmp;
+  const std::string model = (tmp / "m").string();
+  REQUIRE(RunQtk({"synth", model, "--seed", "4"}).exit_code == 0);
+  for (const char* type : {"int4-g128", "nf4", "int8-channel", "Q4_K_M", "Q8_0"}) {
+    INFO(type);
+    std::vector<std::vector<uint8_t>> outputs;
+    for (const std::vector<std::string>& extra :
+         std::vector<std::vector<std::string>>{{"-j", "1"}, {"-j", "3"}, {"--nan-policy", "keep"}}) {
+      const std::string out = (tmp / "out.gguf").string();
+      std::vector<std::string> args = {"quantize", "-q", "-f", model, out, type};
+      args.insert(args.end(), extra.begin(), extra.end());
+      const auto result = RunQtk(args);
+      INFO(result.err);
+      REQUIRE(result.exit_code == 0);
+      outputs.push_back(testing::ReadFileBytes(out));
+    }
+    CHECK(outputs[0] == outputs[1]);
+    CHECK(outputs[0] == outputs[2]);
+  }
+}
+
 TEST_CASE("quantize --dry-run prints the plan and writes nothing", "[cli][quantize][testdata]") {
   QTK_REQUIRE_TESTDATA(testdata);
   testing::TempDir tmp;

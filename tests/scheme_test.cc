@@ -68,6 +68,42 @@ TEST_CASE("scheme names parse and print canonically", "[generic][scheme]") {
   CHECK(nf4.four_bit.double_quant);
 }
 
+// The pipeline quantizes row-local schemes a chunk of rows at a time: the chunks' parts,
+// concatenated, must be the whole tensor's bytes.
+TEST_CASE("row-local schemes give the same bytes quantized a few rows at a time",
+          "[generic][scheme]") {
+  const int64_t row_length = 256;
+  const int64_t n_rows = 12;
+  const std::vector<float> values = RandomWeights(static_cast<size_t>(row_length * n_rows), 5);
+  const std::vector<int64_t> shape = {row_length, n_rows};
+  for (const char* name : {"int8-channel", "int4-g128", "int4-g128-asym", "int4-g64-search",
+                           "int2-g32-asym-f32", "int8-g32", "int4-g32", "nf4", "fp4"}) {
+    INFO(name);
+    const Scheme scheme = MustParse(name);
+    REQUIRE(SchemeIsRowLocal(scheme, row_length));
+    Result<std::vector<std::vector<uint8_t>>> whole = QuantizeScheme(scheme, shape, values);
+    REQUIRE(whole.ok());
+    std::vector<std::vector<uint8_t>> joined(whole->size());
+    for (int64_t first = 0; first < n_rows; first += 5) {
+      const int64_t n = std::min<int64_t>(5, n_rows - first);
+      const std::vector<int64_t> chunk_shape = {row_length, n};
+      Result<std::vector<std::vector<uint8_t>>> part = QuantizeScheme(
+          scheme, chunk_shape,
+          std::span<const float>(values).subspan(static_cast<size_t>(first * row_length),
+                                                 static_cast<size_t>(n * row_length)));
+      REQUIRE(part.ok());
+      REQUIRE(part->size() == whole->size());
+      for (size_t k = 0; k < part->size(); ++k) {
+        joined[k].insert(joined[k].end(), (*part)[k].begin(), (*part)[k].end());
+      }
+    }
+    CHECK(joined == *whole);
+  }
+  CHECK_FALSE(SchemeIsRowLocal(MustParse("int8-tensor"), row_length));
+  CHECK_FALSE(SchemeIsRowLocal(MustParse("nf4-dq"), row_length));
+  CHECK_FALSE(SchemeIsRowLocal(MustParse("nf4"), 96));  // blocks of 64 straddle rows
+}
+
 TEST_CASE("bad scheme names say what is wrong", "[generic][scheme]") {
   const std::string grammar =
       "int<bits>-<tensor|channel|g<size>>[-asym][-f32][-search], nf4[-b<size>][-dq] or "

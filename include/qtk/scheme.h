@@ -86,6 +86,13 @@ Result<std::vector<std::vector<uint8_t>>> QuantizeScheme(const Scheme& scheme,
                                                          std::span<const float> values,
                                                          int n_threads = 1);
 
+// True if every statistic of `scheme` is local to one row of `row_length` values: then
+// QuantizeScheme on consecutive runs of whole rows gives, part by part and concatenated in
+// row order, the bytes it gives on the whole tensor (per-channel and group-wise affine; NF4
+// and FP4 without double quantization when blocks do not straddle rows). False for a
+// per-tensor scale and for double quantization (global statistics).
+bool SchemeIsRowLocal(const Scheme& scheme, int64_t row_length);
+
 // Decodes tensor `tensor_name` of `file` to F32 (all elements, GGUF order): through its
 // qtk.quant.* keys when it has them, otherwise as a plain ggml tensor (DequantizeRows).
 // Errors: NotFound for a missing tensor or companion; Corruption when the keys or companion
