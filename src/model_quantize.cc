@@ -1,7 +1,9 @@
 // QuantizeModel: one pass over the input, every output written through a temporary file.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
+#include <future>
 #include <memory>
 #include <optional>
 
@@ -394,6 +396,13 @@ bool NeedsWholeTensor(const std::vector<OpenOutput>& outputs, size_t input_index
   return false;
 }
 
+// One tensor write for the background writer.
+struct WriteJob {
+  GgufWriter* writer = nullptr;
+  size_t index = 0;  // in the output's layout
+  std::span<const uint8_t> bytes;
+};
+
 bool NeedsFloat(const std::vector<OpenOutput>& outputs, size_t input_index,
                 std::span<const uint8_t> stored) {
   for (const OpenOutput& output : outputs) {
@@ -423,7 +432,16 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input, const std::vector
   std::vector<float> values;
   float largest = 0.0f;
   std::vector<uint8_t> out;
-  std::vector<std::vector<uint8_t>> chunked_out(outputs.size());
+  // Two sets of output buffers: one tensor's are written while the next one's are filled.
+  std::array<std::vector<std::vector<uint8_t>>, 2> chunk_buffers;
+  chunk_buffers[0].resize(outputs.size());
+  chunk_buffers[1].resize(outputs.size());
+  // The previous tensor's writes, overlapping this tensor's work (its destructor waits, so
+  // it is declared after everything it uses).
+  std::future<Status> pending_write;
+  auto finish_pending_write = [&pending_write]() -> Status {
+    return pending_write.valid() ? pending_write.get() : Status::Ok();
+  };
   for (size_t i = 0; i < tensors.size(); ++i) {
     if (options.should_stop && options.should_stop()) return Status::Cancelled("interrupted");
     const InputTensor& tensor = tensors[i];
@@ -435,6 +453,7 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input, const std::vector
                          !NeedsWholeTensor(outputs, i, tensor.row_length(), options.nan_policy);
     std::vector<int64_t> target_of_output(outputs.size(), -1);
     std::vector<std::vector<std::vector<uint8_t>>> scheme_tensors;
+    std::vector<std::vector<uint8_t>>& chunked_out = chunk_buffers[i % 2];
     if (chunked) {
       input.Prefetch(i);
       std::vector<ChunkTarget> targets;
@@ -458,25 +477,28 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input, const std::vector
                            ApplyNanPolicy(input, i, values, options.nan_policy, options.n_threads,
                                           &summary.n_nonfinite_zeroed));
     }
+    std::vector<WriteJob> jobs;  // the chunked outputs, written in the background
     for (size_t o = 0; o < outputs.size(); ++o) {
       OpenOutput& output = outputs[o];
       const int64_t position = output.position_of_input[i];
       if (position < 0) continue;
       const PlannedTensor& planned = output.plan->tensors[static_cast<size_t>(position)];
       const size_t layout_index = planned.first_layout_index;
-      if (!planned.quantize && !stored.empty()) {
-        QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(layout_index, stored));
-        continue;
-      }
       if (chunked && planned.scheme) {
         const auto& parts = scheme_tensors[static_cast<size_t>(target_of_output[o])];
         for (size_t k = 0; k < parts.size(); ++k) {
-          QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(layout_index + k, parts[k]));
+          jobs.push_back({&*output.writer, layout_index + k, parts[k]});
         }
         continue;
       }
-      if (chunked) {
-        QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(layout_index, chunked_out[o]));
+      if (chunked && (planned.quantize || stored.empty())) {
+        jobs.push_back({&*output.writer, layout_index, chunked_out[o]});
+        continue;
+      }
+      // Written here: the writer must not be in use by the background write.
+      QTK_RETURN_IF_ERROR(finish_pending_write());
+      if (!planned.quantize && !stored.empty()) {
+        QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(layout_index, stored));
         continue;
       }
       if (planned.scheme) {
@@ -489,12 +511,24 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input, const std::vector
           CheckOutput(planned, values, largest, out, options).WithPrefix(input.path()));
       QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(layout_index, out));
     }
+    if (!jobs.empty()) {
+      QTK_RETURN_IF_ERROR(finish_pending_write());  // frees the other set of buffers
+      pending_write = std::async(std::launch::async,
+                                 [jobs = std::move(jobs), parts = std::move(scheme_tensors)] {
+                                   for (const WriteJob& job : jobs) {
+                                     QTK_RETURN_IF_ERROR(job.writer->WriteTensorAt(job.index,
+                                                                                   job.bytes));
+                                   }
+                                   return Status::Ok();
+                                 });
+    }
     input.Release(i);
     bytes_done += input.stored_n_bytes(i);
     if (options.progress) {
       options.progress({i + 1, tensors.size(), tensor.name, bytes_done, bytes_total});
     }
   }
+  QTK_RETURN_IF_ERROR(finish_pending_write());
   if (options.should_stop && options.should_stop()) return Status::Cancelled("interrupted");
   for (OpenOutput& output : outputs) {
     QTK_RETURN_IF_ERROR(output.writer->Finish());
