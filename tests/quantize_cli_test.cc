@@ -28,12 +28,16 @@ TEST_CASE("quantize writes the output and a size report", "[cli][quantize][testd
 }
 
 // Row-local schemes go through the chunked pipeline; --nan-policy keep takes the whole-tensor
-// path. Both must write the same bytes, at any thread count.
-TEST_CASE("chunked and whole-tensor quantization write the same bytes", "[cli][quantize]") {
+// path. Both must write the same bytes, at any thread count, and so must one pass writing
+// several types.
+TEST_CASE("chunked and whole-tensor quantization and one pass write the same bytes",
+          "[cli][quantize]") {
   testing::TempDir tmp;
   const std::string model = (tmp / "m").string();
   REQUIRE(RunQtk({"synth", model, "--seed", "4"}).exit_code == 0);
-  for (const char* type : {"int4-g128", "nf4", "int8-channel", "Q4_K_M", "Q8_0"}) {
+  const std::vector<std::string> types = {"int4-g128", "nf4", "int8-channel", "Q4_K_M", "Q8_0"};
+  std::vector<std::vector<uint8_t>> single;
+  for (const std::string& type : types) {
     INFO(type);
     std::vector<std::vector<uint8_t>> outputs;
     for (const std::vector<std::string>& extra :
@@ -48,6 +52,17 @@ TEST_CASE("chunked and whole-tensor quantization write the same bytes", "[cli][q
     }
     CHECK(outputs[0] == outputs[1]);
     CHECK(outputs[0] == outputs[2]);
+    single.push_back(outputs[0]);
+  }
+  // One pass writing every type: each output is the single run's bytes.
+  const auto result = RunQtk({"quantize", "-q", model, "--type",
+                              "int4-g128,nf4,int8-channel,Q4_K_M,Q8_0", "-o",
+                              (tmp / "multi-{type}.gguf").string(), "-j", "2"});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  for (size_t t = 0; t < types.size(); ++t) {
+    INFO(types[t]);
+    CHECK(testing::ReadFileBytes(tmp / ("multi-" + types[t] + ".gguf")) == single[t]);
   }
 }
 
