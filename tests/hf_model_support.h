@@ -162,6 +162,19 @@ inline std::vector<StTensor> UpProjTensors(const SynthShape& shape) {
   return tensors;
 }
 
+// A two-shard Llama directory at `dir`: two layers of BF16 up_proj weights in the first
+// shard, the final norm in the second.
+inline std::filesystem::path WriteTwoShardModel(const std::filesystem::path& dir) {
+  const SynthShape shape = SmallLlamaShape(2);
+  WriteHfModel(dir, {shape, UpProjTensors(shape), 2});
+  return dir;
+}
+
+// The offset of `tensor`'s key in a shard index: where messages about its entry point.
+inline uint64_t IndexEntryOffset(const std::filesystem::path& index, const std::string& tensor) {
+  return ReadFileText(index).find("\"" + tensor + "\"");
+}
+
 }  // namespace qtk::testing
 
 #endif  // QTK_TESTS_HF_MODEL_SUPPORT_H_

@@ -137,13 +137,11 @@ TEST_CASE("SIGTERM during quantize of a model directory exits 143 and leaves not
 
 // A small two-shard model directory in tmp/model.
 std::filesystem::path SmallModel(const TempDir& tmp) {
-  const SynthShape shape = testing::SmallLlamaShape(2);
-  testing::WriteHfModel(tmp / "model", {shape, testing::UpProjTensors(shape), 2});
-  return tmp / "model";
+  return testing::WriteTwoShardModel(tmp / "model");
 }
 
 std::string EntryAt(const std::filesystem::path& index, const std::string& tensor) {
-  return AtOffset(index.string(), testing::ReadFileText(index).find("\"" + tensor + "\""));
+  return AtOffset(index.string(), testing::IndexEntryOffset(index, tensor));
 }
 
 TEST_CASE("a missing shard is a one-line error for inspect and quantize",

@@ -96,14 +96,12 @@ TEST_CASE("a shard replaced by rename while being read is read as opened",
 
 // A two-shard model directory in tmp/model.
 std::filesystem::path TwoShardModel(const TempDir& tmp) {
-  const SynthShape shape = testing::SmallLlamaShape(2);
-  testing::WriteHfModel(tmp / "model", {shape, testing::UpProjTensors(shape), 2});
-  return tmp / "model";
+  return testing::WriteTwoShardModel(tmp / "model");
 }
 
 // Where the index names the second shard first: the offset of the entry's key.
 uint64_t OffsetOfEntry(const std::filesystem::path& index, const std::string& tensor) {
-  return testing::ReadFileText(index).find("\"" + tensor + "\"");
+  return testing::IndexEntryOffset(index, tensor);
 }
 
 TEST_CASE("a shard named in the index that is missing is an error naming the entry",
