@@ -115,8 +115,7 @@ void WriteHandcraftedSafetensors(const fs::path& out) {
   // Every dtype, as a 2 x N matrix of 8 bytes.
   for (const SafetensorsDtypeTraits& traits : AllSafetensorsDtypes()) {
     const uint64_t per_row = 4 / std::min<uint64_t>(traits.size, 4);
-    const std::string shape =
-        traits.size == 8 ? "[1]" : "[2, " + std::to_string(per_row) + "]";
+    const std::string shape = traits.size == 8 ? "[1]" : "[2, " + std::to_string(per_row) + "]";
     WriteSeed(out, "dtype-" + std::string(traits.name),
               OneTensor(std::string(traits.name), shape, eight));
   }
@@ -140,8 +139,7 @@ void WriteHandcraftedSafetensors(const fs::path& out) {
                         R"( "a\u0000b": {"dtype": "U8", "shape": [1], "data_offsets": [2, 3]},)"
                         R"( "\u202edrow": {"dtype": "U8", "shape": [1], "data_offsets": [3, 4]}})",
                         {1, 2, 3, 4}));
-  WriteSeed(out, "huge-shape",
-            OneTensor("F32", "[4611686018427387904, 4]", eight));
+  WriteSeed(out, "huge-shape", OneTensor("F32", "[4611686018427387904, 4]", eight));
   WriteSeed(out, "shape-overflow", OneTensor("U8", "[4294967296, 4294967296, 16]", eight));
   WriteSeed(out, "shape-negative", OneTensor("U8", "[-8]", eight));
   WriteSeed(out, "shape-float", OneTensor("U8", "[8.0]", eight));
@@ -151,9 +149,10 @@ void WriteHandcraftedSafetensors(const fs::path& out) {
             Safetensors(R"({"__metadata__": {"a": 1}, "w": {"dtype": "U8", "shape": [1],)"
                         R"( "data_offsets": [0, 1]}})",
                         {1}));
-  WriteSeed(out, "gap", Safetensors(R"({"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]},)"
-                                    R"( "b": {"dtype": "U8", "shape": [1], "data_offsets": [2, 3]}})",
-                                    {1, 2, 3}));
+  WriteSeed(out, "gap",
+            Safetensors(R"({"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]},)"
+                        R"( "b": {"dtype": "U8", "shape": [1], "data_offsets": [2, 3]}})",
+                        {1, 2, 3}));
   WriteSeed(out, "overlap",
             Safetensors(R"({"a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]},)"
                         R"( "b": {"dtype": "U8", "shape": [2], "data_offsets": [1, 3]}})",
@@ -195,9 +194,8 @@ void WriteHandcraftedSafetensors(const fs::path& out) {
 }
 
 void WriteSafetensorsFrom(const fs::path& testdata, const fs::path& out) {
-  const auto files = FilesUnder(testdata, [](const std::string& name) {
-    return name.ends_with(".safetensors");
-  });
+  const auto files =
+      FilesUnder(testdata, [](const std::string& name) { return name.ends_with(".safetensors"); });
   for (const fs::path& path : files) {
     Result<std::shared_ptr<const ByteSource>> source = MapFile(path.string());
     if (!source.ok()) continue;
@@ -333,9 +331,8 @@ void WriteSafetensorsSeeds(const fs::path& testdata, const fs::path& out) {
 
 void WriteIndexSeeds(const fs::path& testdata, const fs::path& out) {
   WriteHandcraftedIndexes(out);
-  for (const fs::path& path : FilesUnder(testdata, [](const std::string& name) {
-         return name.ends_with(".index.json");
-       })) {
+  for (const fs::path& path : FilesUnder(
+           testdata, [](const std::string& name) { return name.ends_with(".index.json"); })) {
     WriteSeed(out, SeedName(testdata, path), FileBytes(path));
   }
 }
@@ -351,9 +348,8 @@ void WriteConfigSeeds(const fs::path& testdata, const fs::path& out) {
 
 void WriteSentencePieceSeeds(const fs::path& testdata, const fs::path& out) {
   WriteHandcraftedSentencePiece(out);
-  for (const fs::path& path : FilesUnder(testdata, [](const std::string& name) {
-         return name == "tokenizer.model";
-       })) {
+  for (const fs::path& path :
+       FilesUnder(testdata, [](const std::string& name) { return name == "tokenizer.model"; })) {
     WriteSeed(out, SeedName(testdata, path), FileBytes(path));
   }
 }

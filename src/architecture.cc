@@ -205,13 +205,11 @@ Status CheckShape(const HfTensor& tensor) {
   const std::string subject = "tensor '" + Printable(tensor.name) + "'";
   if (tensor.shape.size() > kGgufMaxDims) {
     return Status::Corruption(subject + ": " + std::to_string(tensor.shape.size()) +
-                                   " dimensions, GGUF allows at most " +
-                                   std::to_string(kGgufMaxDims));
+                              " dimensions, GGUF allows at most " + std::to_string(kGgufMaxDims));
   }
   int64_t n = 1;
   for (int64_t dim : tensor.shape) {
-    if (dim < 0)
-      return Status::Corruption(subject + ": negative dimension " + std::to_string(dim));
+    if (dim < 0) return Status::Corruption(subject + ": negative dimension " + std::to_string(dim));
     if (dim != 0 && n > INT64_MAX / dim) {
       return Status::Corruption(subject + ": element count overflows int64");
     }
@@ -221,7 +219,7 @@ Status CheckShape(const HfTensor& tensor) {
 }
 
 Result<ConvertedTensor> PlanOne(const HfModelConfig& config, const HfTensor& tensor,
-                              ConvertOutType out_type, ConversionPlan& plan) {
+                                ConvertOutType out_type, ConversionPlan& plan) {
   const ArchitectureSpec& spec = *config.architecture;
   QTK_RETURN_IF_ERROR(CheckShape(tensor));
   ConvertedTensor planned;
@@ -229,7 +227,7 @@ Result<ConvertedTensor> PlanOne(const HfModelConfig& config, const HfTensor& ten
   std::optional<std::string> gguf_name = MapTensorName(spec, tensor.name, config.n_layer);
   if (!gguf_name) {
     return Status::Unsupported(config.path + ": cannot map tensor '" + Printable(tensor.name) +
-                                   "' to a GGUF name for " + config.hf_architecture);
+                               "' to a GGUF name for " + config.hf_architecture);
   }
   planned.gguf_name = std::move(*gguf_name);
   planned.shape.assign(tensor.shape.rbegin(), tensor.shape.rend());
@@ -243,9 +241,8 @@ Result<ConvertedTensor> PlanOne(const HfModelConfig& config, const HfTensor& ten
         heads > 0 && (n_rows == 0 || (heads <= n_rows / 2 && n_rows % (2 * heads) == 0));
     if (!splits) {
       return Status::Corruption("tensor '" + Printable(tensor.name) +
-                                     "': " + std::to_string(n_rows) + " rows do not split into " +
-                                     std::to_string(planned.permute_heads) +
-                                     " heads of rotary pairs");
+                                "': " + std::to_string(n_rows) + " rows do not split into " +
+                                std::to_string(planned.permute_heads) + " heads of rotary pairs");
     }
   }
   planned.type =
@@ -256,7 +253,7 @@ Result<ConvertedTensor> PlanOne(const HfModelConfig& config, const HfTensor& ten
 }  // namespace
 
 Result<ConversionPlan> PlanTensors(const HfModelConfig& config, std::vector<HfTensor> tensors,
-                               ConvertOutType out_type) {
+                                   ConvertOutType out_type) {
   if (out_type == ConvertOutType::kAuto) {
     return Status::InvalidArgument("outtype auto must be resolved before planning tensors");
   }
@@ -270,7 +267,7 @@ Result<ConversionPlan> PlanTensors(const HfModelConfig& config, std::vector<HfTe
     auto [it, inserted] = seen.emplace(tensor.name, &tensor);
     if (!inserted) {
       return Status::Corruption("tensor '" + Printable(tensor.name) + "' is in both " +
-                                     it->second->file + " and " + tensor.file);
+                                it->second->file + " and " + tensor.file);
     }
     if (IsSkipped(*config.architecture, tensor.name)) continue;
     QTK_ASSIGN_OR_RETURN(ConvertedTensor planned, PlanOne(config, tensor, out_type, plan));

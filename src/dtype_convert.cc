@@ -48,14 +48,30 @@ Status DecodeSafetensors(SafetensorsDtype dtype, const uint8_t* b, float* dst, i
     case SafetensorsDtype::kBool:
       DecodeRange<uint8_t>(b, dst, begin, end, [](uint8_t v) { return v != 0 ? 1.0f : 0.0f; });
       return Status::Ok();
-    case SafetensorsDtype::kU8: DecodeIntegers<uint8_t>(b, dst, begin, end); return Status::Ok();
-    case SafetensorsDtype::kI8: DecodeIntegers<int8_t>(b, dst, begin, end); return Status::Ok();
-    case SafetensorsDtype::kU16: DecodeIntegers<uint16_t>(b, dst, begin, end); return Status::Ok();
-    case SafetensorsDtype::kI16: DecodeIntegers<int16_t>(b, dst, begin, end); return Status::Ok();
-    case SafetensorsDtype::kU32: DecodeIntegers<uint32_t>(b, dst, begin, end); return Status::Ok();
-    case SafetensorsDtype::kI32: DecodeIntegers<int32_t>(b, dst, begin, end); return Status::Ok();
-    case SafetensorsDtype::kU64: DecodeIntegers<uint64_t>(b, dst, begin, end); return Status::Ok();
-    case SafetensorsDtype::kI64: DecodeIntegers<int64_t>(b, dst, begin, end); return Status::Ok();
+    case SafetensorsDtype::kU8:
+      DecodeIntegers<uint8_t>(b, dst, begin, end);
+      return Status::Ok();
+    case SafetensorsDtype::kI8:
+      DecodeIntegers<int8_t>(b, dst, begin, end);
+      return Status::Ok();
+    case SafetensorsDtype::kU16:
+      DecodeIntegers<uint16_t>(b, dst, begin, end);
+      return Status::Ok();
+    case SafetensorsDtype::kI16:
+      DecodeIntegers<int16_t>(b, dst, begin, end);
+      return Status::Ok();
+    case SafetensorsDtype::kU32:
+      DecodeIntegers<uint32_t>(b, dst, begin, end);
+      return Status::Ok();
+    case SafetensorsDtype::kI32:
+      DecodeIntegers<int32_t>(b, dst, begin, end);
+      return Status::Ok();
+    case SafetensorsDtype::kU64:
+      DecodeIntegers<uint64_t>(b, dst, begin, end);
+      return Status::Ok();
+    case SafetensorsDtype::kI64:
+      DecodeIntegers<int64_t>(b, dst, begin, end);
+      return Status::Ok();
     case SafetensorsDtype::kF8_E4M3:
       DecodeRange<uint8_t>(b, dst, begin, end, F8E4M3ToF32);
       return Status::Ok();
@@ -88,9 +104,8 @@ Status DecodeToF32(TensorDtype dtype, std::span<const uint8_t> bytes, std::span<
   const auto n = static_cast<int64_t>(dst.size());
   if (bytes.size() != dtype.RowBytes(n)) {
     return Status::InvalidArgument(std::string(dtype.name()) + " data is " +
-                                   std::to_string(bytes.size()) + " bytes, " +
-                                   std::to_string(n) + " elements need " +
-                                   std::to_string(dtype.RowBytes(n)));
+                                   std::to_string(bytes.size()) + " bytes, " + std::to_string(n) +
+                                   " elements need " + std::to_string(dtype.RowBytes(n)));
   }
   if (n == 0) return Status::Ok();
   // F16/BF16 take the vectorized bulk converters (at any alignment).
@@ -114,12 +129,12 @@ Status DecodeToF32(TensorDtype dtype, std::span<const uint8_t> bytes, std::span<
   if (ggml && (*ggml == GgmlType::kF64 || *ggml == GgmlType::kI8 || *ggml == GgmlType::kI16 ||
                *ggml == GgmlType::kI32 || *ggml == GgmlType::kI64 || *ggml == GgmlType::kF16 ||
                *ggml == GgmlType::kBF16 || *ggml == GgmlType::kF32)) {
-    const SafetensorsDtype st = *ggml == GgmlType::kF64   ? SafetensorsDtype::kF64
-                                : *ggml == GgmlType::kI8  ? SafetensorsDtype::kI8
-                                : *ggml == GgmlType::kI16 ? SafetensorsDtype::kI16
-                                : *ggml == GgmlType::kI32 ? SafetensorsDtype::kI32
-                                : *ggml == GgmlType::kI64 ? SafetensorsDtype::kI64
-                                : *ggml == GgmlType::kF16 ? SafetensorsDtype::kF16
+    const SafetensorsDtype st = *ggml == GgmlType::kF64    ? SafetensorsDtype::kF64
+                                : *ggml == GgmlType::kI8   ? SafetensorsDtype::kI8
+                                : *ggml == GgmlType::kI16  ? SafetensorsDtype::kI16
+                                : *ggml == GgmlType::kI32  ? SafetensorsDtype::kI32
+                                : *ggml == GgmlType::kI64  ? SafetensorsDtype::kI64
+                                : *ggml == GgmlType::kF16  ? SafetensorsDtype::kF16
                                 : *ggml == GgmlType::kBF16 ? SafetensorsDtype::kBF16
                                                            : SafetensorsDtype::kF32;
     return DecodeToF32(TensorDtype::Safetensors(st), bytes, dst, n_threads);

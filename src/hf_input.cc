@@ -121,8 +121,7 @@ class SafetensorsInput final : public ModelInput {
             RopePermuteSourceRow(first_row + row, out.n_rows(), from.permute_heads);
         status = DecodeToF32(
             tensor.dtype, bytes.subspan(static_cast<uint64_t>(source_row) * row_bytes, row_bytes),
-            dst.subspan(static_cast<size_t>(row * row_length), static_cast<size_t>(row_length)),
-            1);
+            dst.subspan(static_cast<size_t>(row * row_length), static_cast<size_t>(row_length)), 1);
       }
     }
     if (!status.ok()) return status.WithPrefix(path() + ": tensor '" + tensor.name + "'");
@@ -238,13 +237,12 @@ Result<std::unique_ptr<ModelInput>> ConvertDirectory(ModelSource source) {
   const std::vector<std::string> tokenizer_warnings = tokenizer.warnings;
   std::string dir_name = std::filesystem::path(directory.path).lexically_normal().filename();
   if (dir_name.empty()) dir_name = std::filesystem::path(directory.path).parent_path().filename();
-  QTK_ASSIGN_OR_RETURN(
-      ModelMetadata metadata,
-      BuildModelMetadata(config,
-                         {.model_dir_name = dir_name,
-                          .out_type = ConvertOutType::kF32,
-                          .total_parameters = plan.total_parameters},
-                         std::move(tokenizer.metadata)));
+  QTK_ASSIGN_OR_RETURN(ModelMetadata metadata,
+                       BuildModelMetadata(config,
+                                          {.model_dir_name = dir_name,
+                                           .out_type = ConvertOutType::kF32,
+                                           .total_parameters = plan.total_parameters},
+                                          std::move(tokenizer.metadata)));
   const std::string description = Describe(source, "hugging face " + config.hf_architecture);
   auto input = std::make_unique<SafetensorsInput>(std::move(source), description, true);
   const ModelSource& kept = input->source();
@@ -272,8 +270,8 @@ std::unique_ptr<ModelInput> MakeSafetensorsInput(ModelSource source) {
   for (const ModelTensor& tensor : input->source().tensors()) {
     input->Add({tensor.name, GgmlType::kF32, Reversed(tensor.shape)}, {&tensor});
   }
-  input->SetMetadata({{"general.type", GgufValue::String("model")},
-                      {"general.name", GgufValue::String(name)}});
+  input->SetMetadata(
+      {{"general.type", GgufValue::String("model")}, {"general.name", GgufValue::String(name)}});
   return input;
 }
 

@@ -180,7 +180,7 @@ Status ApplyRule(const HparamRule& rule, const RuleContext& ctx) {
       if (value == nullptr || value->is_null()) {
         if (!rule.required) return Status::Ok();
         return Status::Corruption(path + ": " + std::string(rule.hf_keys.front()) +
-                                       " is required for " + key);
+                                  " is required for " + key);
       }
       QTK_ASSIGN_OR_RETURN(GgufValue converted, ToGguf(*value, rule.type, path, found));
       ctx.out.push_back({key, std::move(converted)});

@@ -7,10 +7,10 @@
 #include <memory>
 #include <optional>
 
+#include "parallel.h"
 #include "qtk/output_file.h"
 #include "qtk/quantize.h"
 #include "qtk/quantize_model.h"
-#include "parallel.h"
 #include "quant_checks.h"
 #include "string_util.h"
 #include "value_scan.h"
@@ -58,9 +58,8 @@ std::string FormatValue(float value) {
 
 // Applies the NaN policy to a tensor's F32 values; returns their largest magnitude after it
 // (for CheckOutput). One vectorized pass over the values in the common, all-finite case.
-Result<float> ApplyNanPolicy(const ModelInput& input, size_t tensor_index,
-                             std::span<float> values, NanPolicy policy, int n_threads,
-                             int64_t* n_zeroed) {
+Result<float> ApplyNanPolicy(const ModelInput& input, size_t tensor_index, std::span<float> values,
+                             NanPolicy policy, int n_threads, int64_t* n_zeroed) {
   if (policy == NanPolicy::kKeep) return 0.0f;  // CheckOutput is off
   const ValueScan scan = ScanValues(values, n_threads);
   const std::optional<int64_t> bad = scan.first_non_finite;
@@ -70,8 +69,8 @@ Result<float> ApplyNanPolicy(const ModelInput& input, size_t tensor_index,
     const Status found = CheckFinite(values, tensor.row_length());
     const std::string source = input.DescribeSource(tensor_index, *bad);
     return Status::Corruption(input.path() + ": tensor '" + Printable(tensor.name) + "'" +
-                              (source.empty() ? "" : " (" + source + ")") + ": " +
-                              found.message() + " (--nan-policy zero or keep to quantize anyway)");
+                              (source.empty() ? "" : " (" + source + ")") + ": " + found.message() +
+                              " (--nan-policy zero or keep to quantize anyway)");
   }
   for (size_t i = static_cast<size_t>(*bad); i < values.size(); ++i) {
     if (!std::isfinite(values[i])) {
@@ -139,8 +138,7 @@ Status CheckOutputFinite(const PlannedTensor& tensor, std::span<const float> val
     const int64_t index = row * row_length + *bad;
     const float largest = LargestMagnitude(values.subspan(
         static_cast<size_t>(index / row_length * row_length), static_cast<size_t>(row_length)));
-    return OutputNotFinite(tensor, index, row_length, decoded[static_cast<size_t>(*bad)],
-                           largest);
+    return OutputNotFinite(tensor, index, row_length, decoded[static_cast<size_t>(*bad)], largest);
   }
   return Status::Ok();
 }
@@ -221,18 +219,17 @@ struct ChunkTarget {
 };
 
 struct ChunkResult {
-  Status read;                      // decoding the rows
-  std::optional<int64_t> bad;       // the first non-finite element, when refused
+  Status read;                 // decoding the rows
+  std::optional<int64_t> bad;  // the first non-finite element, when refused
   float bad_value = 0.0f;
-  int64_t n_zeroed = 0;             // --nan-policy zero
-  std::vector<Status> quantized;    // per target: quantizing and checking the output
+  int64_t n_zeroed = 0;           // --nan-policy zero
+  std::vector<Status> quantized;  // per target: quantizing and checking the output
   // Per target with a (row-local) scheme: the chunk's part of each of its tensors.
   std::vector<std::vector<std::vector<uint8_t>>> scheme_parts;
 };
 
 // The refusal of a non-finite value, as CheckFinite words it, located in the input.
-Status RefuseNonFinite(const ModelInput& input, size_t tensor_index, int64_t element,
-                       float value) {
+Status RefuseNonFinite(const ModelInput& input, size_t tensor_index, int64_t element, float value) {
   const InputTensor& tensor = input.tensors()[tensor_index];
   const int64_t row_length = tensor.row_length();
   const std::string source = input.DescribeSource(tensor_index, element);
@@ -278,8 +275,7 @@ Status QuantizeChunk(const ChunkTarget& target, int64_t first_row, int64_t rows_
   const int64_t index = row * row_length + *bad % row_length;
   const float row_largest = LargestMagnitude(values.subspan(
       static_cast<size_t>(*bad / row_length * row_length), static_cast<size_t>(row_length)));
-  return OutputNotFinite(tensor, index, row_length, decoded[static_cast<size_t>(*bad)],
-                         row_largest)
+  return OutputNotFinite(tensor, index, row_length, decoded[static_cast<size_t>(*bad)], row_largest)
       .WithPrefix(input_path);
 }
 
@@ -309,8 +305,10 @@ Status QuantizeChunked(const ModelInput& input, size_t i, std::span<const ChunkT
   const int64_t n_rows = tensor.n_rows();
   if (n_rows == 0 || row_length == 0) return Status::Ok();
   // Chunks never straddle two matrices (experts), which have their own importance weights.
-  const int64_t rows_per_matrix = std::max<int64_t>(tensor.shape.size() > 1 ? tensor.shape[1] : 1, 1);
-  const int64_t rows_per_chunk = std::clamp<int64_t>(kChunkElements / row_length, 1, rows_per_matrix);
+  const int64_t rows_per_matrix =
+      std::max<int64_t>(tensor.shape.size() > 1 ? tensor.shape[1] : 1, 1);
+  const int64_t rows_per_chunk =
+      std::clamp<int64_t>(kChunkElements / row_length, 1, rows_per_matrix);
   const int64_t chunks_per_matrix = (rows_per_matrix + rows_per_chunk - 1) / rows_per_chunk;
   const int64_t n_chunks = n_rows / rows_per_matrix * chunks_per_matrix;
   std::vector<ChunkResult> results(static_cast<size_t>(n_chunks));
@@ -387,7 +385,8 @@ bool NeedsWholeTensor(const std::vector<OpenOutput>& outputs, size_t input_index
   for (const OpenOutput& output : outputs) {
     const int64_t position = output.position_of_input[input_index];
     if (position < 0) continue;
-    const std::optional<Scheme>& scheme = output.plan->tensors[static_cast<size_t>(position)].scheme;
+    const std::optional<Scheme>& scheme =
+        output.plan->tensors[static_cast<size_t>(position)].scheme;
     // With --nan-policy keep, the scheme refuses NaN naming the element: in the whole tensor.
     if (scheme && (nan_policy == NanPolicy::kKeep || !SchemeIsRowLocal(*scheme, row_length))) {
       return true;
@@ -468,14 +467,13 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input, const std::vector
         targets.push_back({&planned, chunked_out[o], importance,
                            LargestMagnitude(importance) > kAlwaysFiniteImportance});
       }
-      QTK_RETURN_IF_ERROR(QuantizeChunked(input, i, targets, options,
-                                          &summary.n_nonfinite_zeroed, &scheme_tensors));
+      QTK_RETURN_IF_ERROR(QuantizeChunked(input, i, targets, options, &summary.n_nonfinite_zeroed,
+                                          &scheme_tensors));
     } else if (needs_float) {
       values.resize(static_cast<size_t>(tensor.n_elements()));
       QTK_RETURN_IF_ERROR(input.ReadF32(i, values, options.n_threads));
-      QTK_ASSIGN_OR_RETURN(largest,
-                           ApplyNanPolicy(input, i, values, options.nan_policy, options.n_threads,
-                                          &summary.n_nonfinite_zeroed));
+      QTK_ASSIGN_OR_RETURN(largest, ApplyNanPolicy(input, i, values, options.nan_policy,
+                                                   options.n_threads, &summary.n_nonfinite_zeroed));
     }
     std::vector<WriteJob> jobs;  // the chunked outputs, written in the background
     for (size_t o = 0; o < outputs.size(); ++o) {
@@ -513,14 +511,13 @@ Result<QuantizeSummary> QuantizeModel(const ModelInput& input, const std::vector
     }
     if (!jobs.empty()) {
       QTK_RETURN_IF_ERROR(finish_pending_write());  // frees the other set of buffers
-      pending_write = std::async(std::launch::async,
-                                 [jobs = std::move(jobs), parts = std::move(scheme_tensors)] {
-                                   for (const WriteJob& job : jobs) {
-                                     QTK_RETURN_IF_ERROR(job.writer->WriteTensorAt(job.index,
-                                                                                   job.bytes));
-                                   }
-                                   return Status::Ok();
-                                 });
+      pending_write = std::async(
+          std::launch::async, [jobs = std::move(jobs), parts = std::move(scheme_tensors)] {
+            for (const WriteJob& job : jobs) {
+              QTK_RETURN_IF_ERROR(job.writer->WriteTensorAt(job.index, job.bytes));
+            }
+            return Status::Ok();
+          });
     }
     input.Release(i);
     bytes_done += input.stored_n_bytes(i);

@@ -36,8 +36,10 @@ bool RequiresImportance(GgmlType type) {
     case GgmlType::kIQ2_XS:
     case GgmlType::kIQ2_S:
     case GgmlType::kIQ1_S:
-    case GgmlType::kIQ1_M: return true;
-    default: return false;
+    case GgmlType::kIQ1_M:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -77,8 +79,7 @@ Status QuantizeRows(GgmlType type, std::span<const float> src, int64_t n_per_row
     return Status::InvalidArgument(std::string(GgmlTypeName(type)) +
                                    " needs an importance matrix (--imatrix)");
   }
-  if (!options.importance.empty() &&
-      options.importance.size() != static_cast<size_t>(n_per_row)) {
+  if (!options.importance.empty() && options.importance.size() != static_cast<size_t>(n_per_row)) {
     return Status::InvalidArgument("importance has " + std::to_string(options.importance.size()) +
                                    " weights, the row has " + std::to_string(n_per_row));
   }

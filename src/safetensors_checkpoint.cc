@@ -152,10 +152,9 @@ Result<SafetensorsCheckpoint> OpenSafetensorsCheckpoint(const std::string& path)
     QTK_ASSIGN_OR_RETURN(std::shared_ptr<const ByteSource> source, MapFile(path));
     QTK_ASSIGN_OR_RETURN(SafetensorsIndex index, ParseSafetensorsIndex(std::move(source)));
     const std::filesystem::path directory = std::filesystem::path(path).parent_path();
-    return AssembleSafetensorsCheckpoint(
-        std::move(index), [&directory](const std::string& file) {
-          return MapFile((directory / file).string());
-        });
+    return AssembleSafetensorsCheckpoint(std::move(index), [&directory](const std::string& file) {
+      return MapFile((directory / file).string());
+    });
   }
   QTK_ASSIGN_OR_RETURN(SafetensorsFile file, ReadSafetensorsFile(path));
   return SingleFileCheckpoint(std::move(file));

@@ -225,9 +225,9 @@ Status ValidatePieces(const SentencePieceModel& model, const PieceOffsets& offse
       if (bytes_found[b]) continue;
       char name[8];
       std::snprintf(name, sizeof(name), "<0x%02X>", static_cast<unsigned>(b));
-      return CorruptionAt(path, offsets.byte_fallback, "trainer_spec",
-                          "byte_fallback is true but BYTE piece " + std::string(name) +
-                              " is missing");
+      return CorruptionAt(
+          path, offsets.byte_fallback, "trainer_spec",
+          "byte_fallback is true but BYTE piece " + std::string(name) + " is missing");
     }
   }
   return Status::Ok();
@@ -253,8 +253,7 @@ Result<SentencePieceModel> ParseSentencePieceModel(std::span<const uint8_t> byte
       }
       case field::kTrainerSpec:
         QTK_RETURN_IF_ERROR(ExpectType(reader, f, WireType::kLengthDelimited, "trainer_spec"));
-        QTK_RETURN_IF_ERROR(
-            ParseTrainerSpec(f, path, model.trainer_spec, offsets.byte_fallback));
+        QTK_RETURN_IF_ERROR(ParseTrainerSpec(f, path, model.trainer_spec, offsets.byte_fallback));
         break;
       case field::kNormalizerSpec:
         QTK_RETURN_IF_ERROR(ExpectType(reader, f, WireType::kLengthDelimited, "normalizer_spec"));

@@ -92,7 +92,8 @@ ValueScan ScanValues(std::span<const float> values, int n_threads) {
   uint32_t largest_bits = 0;
   ParallelFor(n_threads, n_chunks, [&](int64_t begin, int64_t end) {
     const size_t first = static_cast<size_t>(begin) * kMinValuesPerThread;
-    const size_t last = end == n_chunks ? values.size() : static_cast<size_t>(end) * kMinValuesPerThread;
+    const size_t last =
+        end == n_chunks ? values.size() : static_cast<size_t>(end) * kMinValuesPerThread;
     const ValueScan part = ScanValues(values.subspan(first, last - first));
     const auto bits = std::bit_cast<uint32_t>(part.largest_magnitude);  // NaN bits too
     const std::lock_guard<std::mutex> lock(mutex);

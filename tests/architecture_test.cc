@@ -49,7 +49,8 @@ TEST_CASE("text_config values override the top level, new keys included", "[arch
   // once, found by fuzz_config; this runs under AddressSanitizer in CI).
   std::string text = R"({"architectures": ["LlamaForCausalLM"], "text_config": {)"
                      R"("num_hidden_layers": 3, "num_attention_heads": 8)";
-  for (int i = 0; i < 64; ++i) text += ", \"extra_" + std::to_string(i) + "\": " + std::to_string(i);
+  for (int i = 0; i < 64; ++i)
+    text += ", \"extra_" + std::to_string(i) + "\": " + std::to_string(i);
   text += "}}";
   const HfModelConfig config = Config(text);
   CHECK(config.n_layer == 3);
@@ -192,18 +193,19 @@ TEST_CASE("tensor plan errors", "[architecture]") {
         "LlamaForCausalLM");
   CHECK(error({{"model.layers.01.mlp.up_proj.weight", {100, 64}, "a"}})
             .starts_with("config.json: cannot map tensor"));
-  for (const char* name : {"model.layers.-1.mlp.up_proj.weight", "model.layers.+1.mlp.up_proj.weight",
-                           "model.layers.1x.mlp.up_proj.weight",
-                           "model.layers.99999999999999999999.mlp.up_proj.weight"}) {
+  for (const char* name :
+       {"model.layers.-1.mlp.up_proj.weight", "model.layers.+1.mlp.up_proj.weight",
+        "model.layers.1x.mlp.up_proj.weight",
+        "model.layers.99999999999999999999.mlp.up_proj.weight"}) {
     CHECK(error({{name, {100, 64}, "a"}}).starts_with("config.json: cannot map tensor"));
   }
   // Head counts near the int64 limit do not overflow the rotary split.
   std::string many_heads = kConfig;
   many_heads.replace(many_heads.find("\"num_attention_heads\": 4"), 24,
                      "\"num_attention_heads\": 5000000000000000000");
-  const Result<ConversionPlan> heads = PlanTensors(
-      Config(many_heads), {{"model.layers.0.self_attn.q_proj.weight", {64, 64}, "a"}},
-      ConvertOutType::kF16);
+  const Result<ConversionPlan> heads =
+      PlanTensors(Config(many_heads), {{"model.layers.0.self_attn.q_proj.weight", {64, 64}, "a"}},
+                  ConvertOutType::kF16);
   REQUIRE_FALSE(heads.ok());
   CHECK(heads.status().message() ==
         "tensor 'model.layers.0.self_attn.q_proj.weight': 64 rows do not split into "
@@ -211,9 +213,9 @@ TEST_CASE("tensor plan errors", "[architecture]") {
   // A config with 2^31 - 1 layers maps names without counting through them.
   std::string huge = kConfig;
   huge.replace(huge.find("\"num_hidden_layers\": 2"), 22, "\"num_hidden_layers\": 2147483647");
-  const Result<ConversionPlan> many = PlanTensors(
-      Config(huge), {{"model.layers.2147483646.mlp.up_proj.weight", {100, 64}, "a"}},
-      ConvertOutType::kF16);
+  const Result<ConversionPlan> many =
+      PlanTensors(Config(huge), {{"model.layers.2147483646.mlp.up_proj.weight", {100, 64}, "a"}},
+                  ConvertOutType::kF16);
   REQUIRE(many.ok());
   CHECK(many->tensors[0].gguf_name == "blk.2147483646.ffn_up.weight");
   CHECK(error({{"vision.patch.weight", {4}, "a"}}).starts_with("config.json: cannot map tensor"));

@@ -20,12 +20,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "fuzz_bodies.h"
 #include "qtk/architecture.h"
@@ -151,7 +150,8 @@ inline Status FuzzSafetensorsIndex(std::span<const uint8_t> bytes) {
   if (!shards) return Status::Ok();
   // Shards that match the index make a checkpoint in which every tensor is where it says.
   Result<SafetensorsCheckpoint> checkpoint = FuzzAssemble(*index, *shards);
-  if (!checkpoint.ok()) FuzzFinding("matching shards are refused: " + checkpoint.status().message());
+  if (!checkpoint.ok())
+    FuzzFinding("matching shards are refused: " + checkpoint.status().message());
   for (const SafetensorsIndex::Entry& entry : index->weight_map) {
     const auto ref = checkpoint->FindTensor(entry.tensor);
     if (!ref || checkpoint->shards()[ref->shard].path() != entry.file) {
@@ -191,7 +191,9 @@ inline SentencePieceModel FuzzTokenizer() {
   model.pieces = {{"<unk>", 0.0f, PieceType::kUnknown},
                   {"<s>", 0.0f, PieceType::kControl},
                   {"</s>", 0.0f, PieceType::kControl},
-                  {"\xE2\x96\x81" "a", -1.0f, PieceType::kNormal},
+                  {"\xE2\x96\x81"
+                   "a",
+                   -1.0f, PieceType::kNormal},
                   {"b", -2.0f, PieceType::kNormal}};
   return model;
 }
@@ -232,8 +234,8 @@ inline std::vector<HfTensor> FuzzLlamaTensors() {
 inline void FuzzConvert(const HfModelConfig& config) {
   Result<ConversionPlan> plan = PlanTensors(config, FuzzLlamaTensors(), ConvertOutType::kF32);
   // A layer number the config does not have, and one Python would never print.
-  for (const char* name : {"model.layers.99999999999999.mlp.up_proj.weight",
-                           "model.layers.01.mlp.up_proj.weight"}) {
+  for (const char* name :
+       {"model.layers.99999999999999.mlp.up_proj.weight", "model.layers.01.mlp.up_proj.weight"}) {
     (void)PlanTensors(config, {{name, {4, 4}, "model.safetensors"}}, ConvertOutType::kF32);
   }
   // The vocabulary is padded to config.json's vocab_size (up to 2^24 tokens, tested in
@@ -250,16 +252,17 @@ inline void FuzzConvert(const HfModelConfig& config) {
   Result<ModelMetadata> tokenizer = BuildTokenizerMetadata(config, FuzzTokenizer(), sources);
   std::vector<GgufKeyValue> tokenizer_metadata;
   if (tokenizer.ok()) tokenizer_metadata = std::move(tokenizer->metadata);
-  Result<ModelMetadata> metadata = BuildModelMetadata(
-      config,
-      {.model_dir_name = "fuzz-model",
-       .out_type = ConvertOutType::kF32,
-       .total_parameters = plan.ok() ? plan->total_parameters : 0},
-      std::move(tokenizer_metadata));
+  Result<ModelMetadata> metadata =
+      BuildModelMetadata(config,
+                         {.model_dir_name = "fuzz-model",
+                          .out_type = ConvertOutType::kF32,
+                          .total_parameters = plan.ok() ? plan->total_parameters : 0},
+                         std::move(tokenizer_metadata));
   if (!metadata.ok()) return;
   MemorySink sink;
   Result<GgufWriter> writer = GgufWriter::Start(sink, metadata->metadata, {});
-  if (!writer.ok()) FuzzFinding("converted metadata cannot be written: " + writer.status().message());
+  if (!writer.ok())
+    FuzzFinding("converted metadata cannot be written: " + writer.status().message());
 }
 
 // Returns ParseModelConfig's status: the located syntax errors.
@@ -334,7 +337,8 @@ inline Status FuzzSentencePiece(std::span<const uint8_t> bytes) {
     sources.added_tokens_json = added;
     Result<ModelMetadata> metadata = BuildTokenizerMetadata(*config, *model, sources);
     if (!metadata.ok()) FuzzFinding("no vocabulary: " + metadata.status().message());
-    const size_t expected = vocab_size <= 0 ? model->pieces.size() : static_cast<size_t>(vocab_size);
+    const size_t expected =
+        vocab_size <= 0 ? model->pieces.size() : static_cast<size_t>(vocab_size);
     for (const GgufKeyValue& kv : metadata->metadata) {
       const bool per_token = kv.key == "tokenizer.ggml.tokens" ||
                              kv.key == "tokenizer.ggml.scores" ||

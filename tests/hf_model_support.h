@@ -23,9 +23,9 @@ namespace qtk::testing {
 
 struct StTensor {
   std::string name;
-  std::string dtype;            // "BF16", "F16", "F32", "F8_E4M3", "BOOL", ...
-  std::vector<int64_t> shape;   // outermost first
-  std::vector<uint8_t> data;    // empty: a smooth ramp of the right size (floating dtypes)
+  std::string dtype;           // "BF16", "F16", "F32", "F8_E4M3", "BOOL", ...
+  std::vector<int64_t> shape;  // outermost first
+  std::vector<uint8_t> data;   // empty: a smooth ramp of the right size (floating dtypes)
 };
 
 // Little-endian bytes of `values`.
@@ -40,8 +40,8 @@ std::vector<uint8_t> LeBytes(const std::vector<T>& values) {
 inline std::vector<float> SmoothValues(size_t n, size_t salt = 0) {
   std::vector<float> values(n);
   for (size_t i = 0; i < n; ++i) {
-    values[i] = static_cast<float>(static_cast<int>((i * 7919 + salt * 104729) % 2001) - 1000) /
-                1000.0f;
+    values[i] =
+        static_cast<float>(static_cast<int>((i * 7919 + salt * 104729) % 2001) - 1000) / 1000.0f;
   }
   return values;
 }
@@ -64,10 +64,9 @@ inline int64_t ElementCount(const std::vector<int64_t>& shape) {
 }
 
 // Writes a safetensors file of `tensors` (in this order).
-inline void WriteSafetensorsFile(const std::filesystem::path& path,
-                                 const std::vector<StTensor>& tensors,
-                                 const std::vector<std::pair<std::string, std::string>>& metadata =
-                                     {}) {
+inline void WriteSafetensorsFile(
+    const std::filesystem::path& path, const std::vector<StTensor>& tensors,
+    const std::vector<std::pair<std::string, std::string>>& metadata = {}) {
   std::vector<SafetensorsTensorSpec> specs;
   for (const StTensor& t : tensors) specs.push_back({t.name, t.dtype, t.shape});
   OutputFileOptions options;

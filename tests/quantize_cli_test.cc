@@ -40,8 +40,8 @@ TEST_CASE("chunked and whole-tensor quantization and one pass write the same byt
   for (const std::string& type : types) {
     INFO(type);
     std::vector<std::vector<uint8_t>> outputs;
-    for (const std::vector<std::string>& extra :
-         std::vector<std::vector<std::string>>{{"-j", "1"}, {"-j", "3"}, {"--nan-policy", "keep"}}) {
+    for (const std::vector<std::string>& extra : std::vector<std::vector<std::string>>{
+             {"-j", "1"}, {"-j", "3"}, {"--nan-policy", "keep"}}) {
       const std::string out = (tmp / "out.gguf").string();
       std::vector<std::string> args = {"quantize", "-q", "-f", model, out, type};
       args.insert(args.end(), extra.begin(), extra.end());
@@ -55,9 +55,9 @@ TEST_CASE("chunked and whole-tensor quantization and one pass write the same byt
     single.push_back(outputs[0]);
   }
   // One pass writing every type: each output is the single run's bytes.
-  const auto result = RunQtk({"quantize", "-q", model, "--type",
-                              "int4-g128,nf4,int8-channel,Q4_K_M,Q8_0", "-o",
-                              (tmp / "multi-{type}.gguf").string(), "-j", "2"});
+  const auto result =
+      RunQtk({"quantize", "-q", model, "--type", "int4-g128,nf4,int8-channel,Q4_K_M,Q8_0", "-o",
+              (tmp / "multi-{type}.gguf").string(), "-j", "2"});
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
   for (size_t t = 0; t < types.size(); ++t) {
@@ -101,12 +101,14 @@ TEST_CASE("quantize usage errors exit 2 with one line", "[cli][quantize]") {
   CHECK(result.err == "qtk: error: missing the quantization type (e.g. Q4_K_M, Q8_0, F16)\n");
   result = RunQtk({"quantize", "model.gguf", "out.gguf", "Q9_Z"});
   CHECK(result.exit_code == 2);
-  CHECK(result.err == "qtk: error: 'Q9_Z' is neither a quantization type nor a thread count "
-                      "(see qtk quantize --help for the types)\n");
+  CHECK(result.err ==
+        "qtk: error: 'Q9_Z' is neither a quantization type nor a thread count "
+        "(see qtk quantize --help for the types)\n");
   result = RunQtk({"quantize", "--type", "F16,Q8_0", "-o", "out.gguf", "model.gguf"});
   CHECK(result.exit_code == 2);
-  CHECK(result.err == "qtk: error: several types need '{type}' in the output name, e.g. -o "
-                      "'model-{type}.gguf'\n");
+  CHECK(result.err ==
+        "qtk: error: several types need '{type}' in the output name, e.g. -o "
+        "'model-{type}.gguf'\n");
   result = RunQtk({"quantize", "--override-kv", "a=int:x", "model.gguf", "F16"});
   CHECK(result.exit_code == 2);
   CHECK(result.out.empty());
@@ -177,9 +179,9 @@ TEST_CASE("quantize --imatrix records the importance matrix and honours the filt
   const std::string imatrix = (dir / "imatrix/synth-a.imatrix.gguf").string();
   testing::TempDir tmp;
   const std::string out = (tmp / "out.gguf").string();
-  auto result = RunQtk({"quantize", "--imatrix", imatrix, "--exclude-weights",
-                        "blk.0.attn_q.weight", (dir / "synth-a-convert-f32.gguf").string(), out,
-                        "Q4_K_M"});
+  auto result =
+      RunQtk({"quantize", "--imatrix", imatrix, "--exclude-weights", "blk.0.attn_q.weight",
+              (dir / "synth-a-convert-f32.gguf").string(), out, "Q4_K_M"});
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
   auto file = ReadGgufFile(out);
@@ -187,9 +189,9 @@ TEST_CASE("quantize --imatrix records the importance matrix and honours the filt
   CHECK(*file->FindValue("quantize.imatrix.file")->AsString() == imatrix);
   CHECK(file->FindValue("quantize.imatrix.entries_count")->AsUint() == 13u);
   CHECK(file->FindValue("quantize.imatrix.chunks_count")->AsUint() == 20u);
-  result = RunQtk({"quantize", "--imatrix", (tmp / "missing.dat").string(),
-                   (dir / "synth-a-convert-f32.gguf").string(), (tmp / "b.gguf").string(),
-                   "Q4_K_M"});
+  result =
+      RunQtk({"quantize", "--imatrix", (tmp / "missing.dat").string(),
+              (dir / "synth-a-convert-f32.gguf").string(), (tmp / "b.gguf").string(), "Q4_K_M"});
   CHECK(result.exit_code == 1);
   CHECK(result.err == "qtk: error: " + (tmp / "missing.dat").string() + ": no such file\n");
 }
@@ -203,8 +205,8 @@ namespace {
 TEST_CASE("with --type, a trailing number is the thread count; -q silences --dry-run",
           "[cli][quantize][testdata]") {
   QTK_REQUIRE_TESTDATA(testdata);
-  auto result = RunQtk({"quantize", "--dry-run", "--json", "--type", "F16", StoriesF32(testdata),
-                        "2"});
+  auto result =
+      RunQtk({"quantize", "--dry-run", "--json", "--type", "F16", StoriesF32(testdata), "2"});
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
   const auto doc = nlohmann::json::parse(result.out);

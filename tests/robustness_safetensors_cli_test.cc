@@ -81,10 +81,9 @@ TEST_CASE("a shard truncated while quantize reads a model directory is a clean e
   CHECK(CountLines(result.err, "qtk: error: ") == 1);
   // The size check before the second shard's first tensor sees it (the first shard's 25
   // tensors are still being read); a truncation racing a read would be the SIGBUS line.
-  const bool checked = result.err.ends_with("qtk: error: " + m.shard2.string() +
-                                            ": changed while being read: shrank from " +
-                                            std::to_string(size) + " to " +
-                                            std::to_string(size / 3) + " bytes\n");
+  const bool checked = result.err.ends_with(
+      "qtk: error: " + m.shard2.string() + ": changed while being read: shrank from " +
+      std::to_string(size) + " to " + std::to_string(size / 3) + " bytes\n");
   const bool bus_error =
       result.err.find("qtk: error: bus error reading a memory-mapped input") != std::string::npos;
   CHECK((checked || bus_error));
@@ -150,8 +149,7 @@ TEST_CASE("a missing shard is a one-line error for inspect and quantize",
   const auto dir = SmallModel(tmp);
   std::filesystem::remove(dir / testing::ShardName(1, 2));
   const auto index = dir / "model.safetensors.index.json";
-  const std::string expected = "qtk: error: " +
-                               EntryAt(index, "model.norm.weight") +
+  const std::string expected = "qtk: error: " + EntryAt(index, "model.norm.weight") +
                                ": weight_map 'model.norm.weight': shard "
                                "'model-00002-of-00002.safetensors' does not exist\n";
   const auto inspect = RunQtkChild({"inspect", dir.string()});
@@ -203,7 +201,8 @@ TEST_CASE("a corrupt config.json or tokenizer.model is one line naming file and 
   testing::WriteFileBytes(config, {good_config.begin(), good_config.begin() + 40});
   auto result = RunQtkChild({"quantize", dir.string(), (tmp / "o.gguf").string(), "Q8_0"});
   CHECK(result.exit_code == 1);
-  CHECK(result.err.starts_with("qtk: error: " + config.string() + ": offset 40 (0x28): config: "
+  CHECK(result.err.starts_with("qtk: error: " + config.string() +
+                               ": offset 40 (0x28): config: "
                                "invalid json: "));
   CHECK(CountLines(result.err, "") == 1);
   testing::WriteFileBytes(config, good_config);

@@ -57,8 +57,8 @@ TEST_CASE("nan and inf in checkpoint weights are refused, naming the tensor and 
           "[robustness][safetensors][cli][hostile]") {
   TempDir tmp;
   // BF16 NaN in q_proj, HF row 5 column 3: the message gives both places (rows are permuted).
-  const auto bf16 = ModelWith(tmp, "BF16", "model.layers.0.self_attn.q_proj.weight", 5 * 64 + 3,
-                              kNan);
+  const auto bf16 =
+      ModelWith(tmp, "BF16", "model.layers.0.self_attn.q_proj.weight", 5 * 64 + 3, kNan);
   const int64_t row = PermutedRow(5, 64, 4);
   REQUIRE(row >= 0);
   const auto out = tmp / "out.gguf";
@@ -120,27 +120,33 @@ struct DtypeCase {
 std::vector<DtypeCase> DtypeCases() {
   using testing::LeBytes;
   return {
-      {"F8_E4M3", {0x38, 0xB8, 0x7E, 0x01, 0x00, 0x80, 0x30, 0x40},
+      {"F8_E4M3",
+       {0x38, 0xB8, 0x7E, 0x01, 0x00, 0x80, 0x30, 0x40},
        {1.0f, -1.0f, 448.0f, 0x1p-9f, 0.0f, -0.0f, 0.5f, 2.0f}},
-      {"F8_E5M2", {0x3C, 0xBC, 0x7B, 0x01, 0x00, 0x80, 0x38, 0x40},
+      {"F8_E5M2",
+       {0x3C, 0xBC, 0x7B, 0x01, 0x00, 0x80, 0x38, 0x40},
        {1.0f, -1.0f, 57344.0f, 0x1p-16f, 0.0f, -0.0f, 0.5f, 2.0f}},
-      {"I8", {0x00, 0x01, 0x7F, 0x80, 0xFF, 0x02, 0xFE, 0x10},
-       {0, 1, 127, -128, -1, 2, -2, 16}},
+      {"I8", {0x00, 0x01, 0x7F, 0x80, 0xFF, 0x02, 0xFE, 0x10}, {0, 1, 127, -128, -1, 2, -2, 16}},
       {"U8", {0x00, 0x01, 0x7F, 0x80, 0xFF, 0x02, 0xFE, 0x10}, {0, 1, 127, 128, 255, 2, 254, 16}},
       {"BOOL", {0, 1, 0, 1, 1, 0, 0, 1}, {0, 1, 0, 1, 1, 0, 0, 1}},
-      {"I16", LeBytes<int16_t>({0, 1, -1, 32767, -32768, 300, -300, 7}),
+      {"I16",
+       LeBytes<int16_t>({0, 1, -1, 32767, -32768, 300, -300, 7}),
        {0, 1, -1, 32767, -32768, 300, -300, 7}},
-      {"U16", LeBytes<uint16_t>({0, 1, 65535, 32768, 300, 7, 8, 9}),
+      {"U16",
+       LeBytes<uint16_t>({0, 1, 65535, 32768, 300, 7, 8, 9}),
        {0, 1, 65535, 32768, 300, 7, 8, 9}},
-      {"I32", LeBytes<int32_t>({0, 1, -1, 16777217, -7, 2, 3, 4}),
+      {"I32",
+       LeBytes<int32_t>({0, 1, -1, 16777217, -7, 2, 3, 4}),
        {0, 1, -1, 16777216.0f, -7, 2, 3, 4}},
-      {"U32", LeBytes<uint32_t>({0, 1, 4294967295u, 7, 8, 9, 10, 11}),
+      {"U32",
+       LeBytes<uint32_t>({0, 1, 4294967295u, 7, 8, 9, 10, 11}),
        {0, 1, 4294967296.0f, 7, 8, 9, 10, 11}},
-      {"I64", LeBytes<int64_t>({0, -1, int64_t{1} << 40, 3, 4, 5, 6, 7}),
+      {"I64",
+       LeBytes<int64_t>({0, -1, int64_t{1} << 40, 3, 4, 5, 6, 7}),
        {0, -1, 0x1p40f, 3, 4, 5, 6, 7}},
-      {"U64", LeBytes<uint64_t>({0, 1, UINT64_MAX, 3, 4, 5, 6, 7}),
-       {0, 1, 0x1p64f, 3, 4, 5, 6, 7}},
-      {"F64", LeBytes<double>({0.5, -2.0, 1e-50, 3.25, 1e10, 6, 7, 8}),
+      {"U64", LeBytes<uint64_t>({0, 1, UINT64_MAX, 3, 4, 5, 6, 7}), {0, 1, 0x1p64f, 3, 4, 5, 6, 7}},
+      {"F64",
+       LeBytes<double>({0.5, -2.0, 1e-50, 3.25, 1e10, 6, 7, 8}),
        {0.5f, -2.0f, 0.0f, 3.25f, 1e10f, 6, 7, 8}},
   };
 }
@@ -149,7 +155,8 @@ TEST_CASE("F8, integer and bool tensors are decoded, in a file and in a model di
           "[robustness][safetensors][cli][hostile]") {
   TempDir tmp;
   std::vector<StTensor> tensors;
-  for (const DtypeCase& c : DtypeCases()) tensors.push_back({"t_" + c.dtype, c.dtype, {2, 4}, c.bytes});
+  for (const DtypeCase& c : DtypeCases())
+    tensors.push_back({"t_" + c.dtype, c.dtype, {2, 4}, c.bytes});
   const auto file = tmp / "dtypes.safetensors";
   testing::WriteSafetensorsFile(file, tensors);
   const auto inspect = RunQtkChild({"inspect", file.string()});
@@ -172,12 +179,13 @@ TEST_CASE("F8, integer and bool tensors are decoded, in a file and in a model di
   const SynthShape shape = testing::SmallLlamaShape(1);
   std::vector<uint8_t> f8(128 * 64);
   for (size_t i = 0; i < f8.size(); ++i) f8[i] = static_cast<uint8_t>(i % 0x7E);
-  testing::WriteHfModel(tmp / "f8", {shape,
-                                     {{"model.layers.0.mlp.up_proj.weight", "F8_E4M3", {128, 64}, f8},
-                                      {"model.norm.weight", "BOOL", {64}, std::vector<uint8_t>(64, 1)}},
-                                     1});
-  const auto converted = RunQtkChild({"quantize", (tmp / "f8").string(),
-                                      (tmp / "f8.gguf").string(), "F32"});
+  testing::WriteHfModel(tmp / "f8",
+                        {shape,
+                         {{"model.layers.0.mlp.up_proj.weight", "F8_E4M3", {128, 64}, f8},
+                          {"model.norm.weight", "BOOL", {64}, std::vector<uint8_t>(64, 1)}},
+                         1});
+  const auto converted =
+      RunQtkChild({"quantize", (tmp / "f8").string(), (tmp / "f8.gguf").string(), "F32"});
   INFO(converted.err);
   REQUIRE(converted.exit_code == 0);
   const std::vector<float> up = testing::ReadTensorAsF32(tmp / "f8.gguf", "blk.0.ffn_up.weight");
@@ -192,16 +200,18 @@ TEST_CASE("a quantized checkpoint (quantization_config) is refused, not half-con
   const SynthShape shape = testing::SmallLlamaShape(1);
   const auto dir = tmp / "fp8";
   testing::WriteHfModel(dir, {shape,
-                              {{"model.layers.0.mlp.up_proj.weight", "F8_E4M3", {128, 64},
+                              {{"model.layers.0.mlp.up_proj.weight",
+                                "F8_E4M3",
+                                {128, 64},
                                 std::vector<uint8_t>(128 * 64, 0x38)},
                                {"model.layers.0.mlp.up_proj.weight_scale_inv", "F32", {1, 1}, {}}},
                               1});
   std::string config = testing::ReadFileText(dir / "config.json");
-  config.insert(config.rfind('}'),
-                R"(, "quantization_config": {"quant_method": "fp8", "weight_block_size": [128, 128]})");
+  config.insert(
+      config.rfind('}'),
+      R"(, "quantization_config": {"quant_method": "fp8", "weight_block_size": [128, 128]})");
   testing::WriteFileBytes(dir / "config.json", {config.begin(), config.end()});
-  const auto result =
-      RunQtkChild({"quantize", dir.string(), (tmp / "out.gguf").string(), "Q8_0"});
+  const auto result = RunQtkChild({"quantize", dir.string(), (tmp / "out.gguf").string(), "Q8_0"});
   CHECK(result.exit_code == 1);
   CHECK(result.err == "qtk: error: " + (dir / "config.json").string() +
                           ": quantization_config: 'fp8' checkpoints are not supported: their "
@@ -236,8 +246,8 @@ TEST_CASE("empty and rank-0 tensors in a checkpoint", "[robustness][safetensors]
                           {"model.layers.0.mlp.down_proj.weight", "BF16", {64, 128}, {}},
                           {"model.norm.weight", "F32", {}, testing::LeBytes<float>({2.0f})}},
                          1});
-  result = RunQtkChild(
-      {"quantize", (tmp / "model").string(), (tmp / "model.gguf").string(), "Q4_K_M"});
+  result =
+      RunQtkChild({"quantize", (tmp / "model").string(), (tmp / "model.gguf").string(), "Q4_K_M"});
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
   gguf = ReadGgufFile((tmp / "model.gguf").string());
@@ -250,10 +260,11 @@ TEST_CASE("empty and rank-0 tensors in a checkpoint", "[robustness][safetensors]
 TEST_CASE("odd utf-8 tensor names in a checkpoint", "[robustness][safetensors][cli][hostile]") {
   TempDir tmp;
   const std::vector<std::string> names = {
-      "\xf0\x9f\xa6\x99.weight",             // an emoji
-      "e\xcc\x81\xe2\x80\x8d.weight",        // combining accent, zero-width joiner
-      "\xe2\x80\xae" "drow.weight",          // right-to-left override
-      "\x1b[2J\x1b[31mred.weight",           // terminal escapes
+      "\xf0\x9f\xa6\x99.weight",       // an emoji
+      "e\xcc\x81\xe2\x80\x8d.weight",  // combining accent, zero-width joiner
+      "\xe2\x80\xae"
+      "drow.weight",                // right-to-left override
+      "\x1b[2J\x1b[31mred.weight",  // terminal escapes
       std::string("nul\0inside.weight", 17),
   };
   std::vector<StTensor> tensors;
@@ -286,8 +297,8 @@ TEST_CASE("odd utf-8 tensor names in a checkpoint", "[robustness][safetensors][c
   const SynthShape shape = testing::SmallLlamaShape(1);
   testing::WriteHfModel(tmp / "model",
                         {shape, {{"model.layers.0.\x1b[31m.weight", "BF16", {2, 32}, {}}}, 1});
-  const auto refused = RunQtkChild(
-      {"quantize", (tmp / "model").string(), (tmp / "model.gguf").string(), "Q8_0"});
+  const auto refused =
+      RunQtkChild({"quantize", (tmp / "model").string(), (tmp / "model.gguf").string(), "Q8_0"});
   CHECK(refused.exit_code == 1);
   CHECK(refused.err == "qtk: error: " + (tmp / "model" / "config.json").string() +
                            ": cannot map tensor 'model.layers.0.\\x1b[31m.weight' to a GGUF name "
@@ -374,10 +385,10 @@ TEST_CASE("10,000 tensors in a Llama checkpoint convert in seconds",
   shape.n_head_kv = 1;
   std::vector<StTensor> tensors;
   const std::pair<const char*, std::vector<int64_t>> kLayer[] = {
-      {"self_attn.q_proj.weight", {32, 32}}, {"self_attn.k_proj.weight", {16, 32}},
-      {"self_attn.v_proj.weight", {16, 32}}, {"self_attn.o_proj.weight", {32, 32}},
-      {"mlp.gate_proj.weight", {64, 32}},    {"mlp.up_proj.weight", {64, 32}},
-      {"mlp.down_proj.weight", {32, 64}},    {"input_layernorm.weight", {32}},
+      {"self_attn.q_proj.weight", {32, 32}},    {"self_attn.k_proj.weight", {16, 32}},
+      {"self_attn.v_proj.weight", {16, 32}},    {"self_attn.o_proj.weight", {32, 32}},
+      {"mlp.gate_proj.weight", {64, 32}},       {"mlp.up_proj.weight", {64, 32}},
+      {"mlp.down_proj.weight", {32, 64}},       {"input_layernorm.weight", {32}},
       {"post_attention_layernorm.weight", {32}}};
   for (int64_t layer = 0; layer < shape.n_layer; ++layer) {
     for (const auto& [suffix, dims] : kLayer) {
@@ -388,8 +399,8 @@ TEST_CASE("10,000 tensors in a Llama checkpoint convert in seconds",
   REQUIRE(tensors.size() == 10000);
   testing::WriteHfModel(tmp / "model", {shape, tensors, 1});
   const auto start = std::chrono::steady_clock::now();
-  const auto result = RunQtkChild(
-      {"quantize", (tmp / "model").string(), (tmp / "model.gguf").string(), "Q8_0"});
+  const auto result =
+      RunQtkChild({"quantize", (tmp / "model").string(), (tmp / "model.gguf").string(), "Q8_0"});
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   INFO(result.err);

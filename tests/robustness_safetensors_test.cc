@@ -70,8 +70,7 @@ TEST_CASE("a shard truncated after the model was opened is an error, not SIGBUS"
   CHECK(n_changed == 2);
 }
 
-TEST_CASE("a shard rewritten after the model was opened is an error",
-          "[robustness][safetensors]") {
+TEST_CASE("a shard rewritten after the model was opened is an error", "[robustness][safetensors]") {
   OpenedModel m;
   {
     std::fstream f(m.shard1, std::ios::in | std::ios::out | std::ios::binary);
@@ -113,10 +112,9 @@ TEST_CASE("a shard named in the index that is missing is an error naming the ent
   const Result<std::unique_ptr<ModelInput>> input = OpenModelInput(dir.string());
   CHECK(input.status().code() == Status::Code::kNotFound);
   const uint64_t offset = OffsetOfEntry(index, "model.norm.weight");
-  CHECK(input.status().message() ==
-        AtOffset(index.string(), offset) +
-            ": weight_map 'model.norm.weight': shard "
-            "'model-00002-of-00002.safetensors' does not exist");
+  CHECK(input.status().message() == AtOffset(index.string(), offset) +
+                                        ": weight_map 'model.norm.weight': shard "
+                                        "'model-00002-of-00002.safetensors' does not exist");
 }
 
 TEST_CASE("a shard that cannot be read is an error naming the entry and the reason",
@@ -192,9 +190,8 @@ TEST_CASE("errors from a model directory's json files never echo raw control cha
   const std::string message = input.status().message();
   INFO(message);
   CHECK(message.starts_with((dir / "tokenizer_config.json").string() + ": offset "));
-  CHECK(std::none_of(message.begin(), message.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-  }));
+  CHECK(std::none_of(message.begin(), message.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }));
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The pipeline's fast paths over F32 values: the one-pass scan for non-finite values and the
 // largest magnitude (scalar, AVX2, threaded), and F16/BF16 decoding from bytes at any address.
 // Each must give exactly what the plain per-element code gives.
+#include "value_scan.h"
+
 #include <bit>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -11,7 +13,6 @@
 #include "cpu_features.h"
 #include "float_convert_internal.h"
 #include "qtk/float_convert.h"
-#include "value_scan.h"
 
 namespace qtk {
 namespace {

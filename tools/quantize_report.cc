@@ -60,10 +60,9 @@ std::string FormatPlanTable(const OutputPlan& plan) {
   std::vector<std::vector<std::string>> rows = {
       {"tensor", "shape", "from", "to", "in", "out", "note"}};
   for (const PlannedTensor& tensor : plan.tensors) {
-    rows.push_back({Escaped(tensor.name), FormatShape(tensor.shape),
-                    tensor.stored_type, tensor.TypeName(),
-                    FormatBytes(tensor.input_bytes), FormatBytes(tensor.output_bytes),
-                    tensor.note});
+    rows.push_back({Escaped(tensor.name), FormatShape(tensor.shape), tensor.stored_type,
+                    tensor.TypeName(), FormatBytes(tensor.input_bytes),
+                    FormatBytes(tensor.output_bytes), tensor.note});
   }
   return FormatTable(rows, {false, false, false, false, true, true, false}, "  ");
 }
@@ -145,8 +144,8 @@ std::string FormatTensorLine(const std::vector<OutputPlan>& plans, size_t input_
     for (const PlannedTensor& tensor : plan.tensors) {
       if (tensor.input_index != input_index) continue;
       if (line.empty()) {
-        line = Escaped(tensor.name) + "  " + FormatShape(tensor.shape) + "  " +
-               tensor.stored_type + " " + FormatBytes(tensor.input_bytes);
+        line = Escaped(tensor.name) + "  " + FormatShape(tensor.shape) + "  " + tensor.stored_type +
+               " " + FormatBytes(tensor.input_bytes);
       }
       line += std::string(tensor.quantize ? "  -> " : "  = ") + tensor.TypeName() + " " +
               FormatBytes(tensor.output_bytes);

@@ -151,8 +151,8 @@ struct ConvertedTensor {
 
 struct ConversionPlan {
   std::vector<ConvertedTensor> tensors;  // in writing order
-  uint64_t total_parameters = 0;       // elements of every written tensor (for size_label)
-  std::vector<std::string> warnings;   // "Can't quantize tensor with shape ... falling back"
+  uint64_t total_parameters = 0;         // elements of every written tensor (for size_label)
+  std::vector<std::string> warnings;     // "Can't quantize tensor with shape ... falling back"
 };
 
 // What convert_hf_to_gguf.py writes for `tensors` with `out_type`. The input order does not
@@ -162,7 +162,7 @@ struct ConversionPlan {
 // for duplicate names, or q/k shapes the permutation cannot split into heads; InvalidArgument
 // for out_type kAuto.
 Result<ConversionPlan> PlanTensors(const HfModelConfig& config, std::vector<HfTensor> tensors,
-                               ConvertOutType out_type);
+                                   ConvertOutType out_type);
 
 // LlamaModel.permute as an index map: the source row of output row `row` for a tensor of
 // `n_rows` rows split into `n_head` heads (rotate-half order -> interleaved pairs).

@@ -111,12 +111,12 @@ struct PlannedTensor {
   std::vector<int64_t> shape;
   GgmlType input_type = GgmlType::kF32;  // as the input presents it (converted: F32)
   std::string stored_type;               // as the input files hold it ("BF16")
-  GgmlType type = GgmlType::kF32;  // the codes tensor's type for a generic scheme
-  std::optional<Scheme> scheme;    // set: written in qtk's generic layout (several tensors)
-  bool quantize = false;           // false: the input bytes are copied
-  std::string note;                // fallback or override explanation
+  GgmlType type = GgmlType::kF32;        // the codes tensor's type for a generic scheme
+  std::optional<Scheme> scheme;          // set: written in qtk's generic layout (several tensors)
+  bool quantize = false;                 // false: the input bytes are copied
+  std::string note;                      // fallback or override explanation
   uint64_t input_bytes = 0;
-  uint64_t output_bytes = 0;       // all of its GGUF tensors
+  uint64_t output_bytes = 0;  // all of its GGUF tensors
   // Its GGUF tensors are layout.tensors[first_layout_index, + n_layout_tensors).
   size_t first_layout_index = 0;
   size_t n_layout_tensors = 1;
@@ -157,8 +157,7 @@ struct QuantizeSummary {
 };
 
 // Writes every planned output. On any error (or should_stop) no output file is left behind.
-Result<QuantizeSummary> QuantizeModel(const ModelInput& input,
-                                      const std::vector<OutputPlan>& plans,
+Result<QuantizeSummary> QuantizeModel(const ModelInput& input, const std::vector<OutputPlan>& plans,
                                       const QuantizeModelOptions& options);
 
 // llama-quantize's tensor order: tensors outside blocks first, then block by block, by name
