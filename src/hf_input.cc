@@ -8,7 +8,9 @@
 // tensors, but no converter metadata exists for it.
 #include <algorithm>
 #include <filesystem>
+#include <mutex>
 
+#include "parallel.h"
 #include "qtk/architecture.h"
 #include "qtk/dtype_convert.h"
 #include "qtk/model_input.h"
@@ -84,19 +86,27 @@ class SafetensorsInput final : public ModelInput {
            std::to_string(row) + ", column " + std::to_string(element % row_length);
   }
 
+  // Rows split over the threads; the error of the first failing range, whichever thread
+  // meets it first.
   Status ReadF32(size_t i, std::span<float> dst, int n_threads) const override {
     QTK_RETURN_IF_ERROR(CheckUnchanged(i));
-    const TensorSource& from = sources_[i];
-    const ModelTensor& tensor = *from.tensor;
-    const std::span<const uint8_t> bytes = source_.TensorData(tensor);
-    Status status;
-    if (from.transform == TensorTransform::kNone) {
-      status = DecodeToF32(tensor.dtype, bytes, dst, n_threads);
-    } else {
-      status = DecodePermuted(tensor, bytes, from.permute_heads, tensors_[i], dst, n_threads);
-    }
-    if (!status.ok()) return status.WithPrefix(path() + ": tensor '" + tensor.name + "'");
-    return Status::Ok();
+    const int64_t row_length = tensors_[i].row_length();
+    const int64_t n_rows = tensors_[i].n_rows();
+    std::mutex mutex;
+    int64_t failed_at = n_rows;
+    Status failure;
+    ParallelFor(n_threads, n_rows, [&](int64_t begin, int64_t end) {
+      Status status = ReadRowsF32(i, begin,
+                                  dst.subspan(static_cast<size_t>(begin * row_length),
+                                              static_cast<size_t>((end - begin) * row_length)));
+      if (status.ok()) return;
+      const std::lock_guard<std::mutex> lock(mutex);
+      if (begin < failed_at) {
+        failed_at = begin;
+        failure = std::move(status);
+      }
+    });
+    return failure;
   }
 
   Status ReadRowsF32(size_t i, int64_t first_row, std::span<float> dst) const override {
@@ -140,24 +150,6 @@ class SafetensorsInput final : public ModelInput {
     if (n_head > 0 && n_rows % (2 * n_head) == 0) return Status::Ok();
     return Status::Corruption(std::to_string(n_rows) + " rows do not split into " +
                               std::to_string(n_head) + " rotary heads");
-  }
-
-  // dst row r is source row RopePermuteSourceRow(r), each decoded in place.
-  static Status DecodePermuted(const ModelTensor& tensor, std::span<const uint8_t> bytes,
-                               int64_t n_head, const InputTensor& out, std::span<float> dst,
-                               int n_threads) {
-    const int64_t row_length = out.row_length();
-    const int64_t n_rows = out.n_rows();
-    const uint64_t row_bytes = tensor.dtype.RowBytes(row_length);
-    QTK_RETURN_IF_ERROR(CheckRotaryHeads(n_rows, n_head));
-    for (int64_t row = 0; row < n_rows; ++row) {
-      const int64_t from = RopePermuteSourceRow(row, n_rows, n_head);
-      QTK_RETURN_IF_ERROR(DecodeToF32(
-          tensor.dtype, bytes.subspan(static_cast<size_t>(from) * row_bytes, row_bytes),
-          dst.subspan(static_cast<size_t>(row * row_length), static_cast<size_t>(row_length)),
-          n_rows < 64 ? n_threads : 1));
-    }
-    return Status::Ok();
   }
 
   ModelSource source_;

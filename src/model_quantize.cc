@@ -56,6 +56,19 @@ std::string FormatValue(float value) {
   return buffer;
 }
 
+// The refusal of a non-finite value, as CheckFinite words it, located in the input.
+Status RefuseNonFinite(const ModelInput& input, size_t tensor_index, int64_t element, float value) {
+  const InputTensor& tensor = input.tensors()[tensor_index];
+  const int64_t row_length = tensor.row_length();
+  const std::string source = input.DescribeSource(tensor_index, element);
+  return Status::Corruption(
+      input.path() + ": tensor '" + Printable(tensor.name) + "'" +
+      (source.empty() ? "" : " (" + source + ")") + ": element " + std::to_string(element) +
+      " (row " + std::to_string(element / row_length) + ", column " +
+      std::to_string(element % row_length) + ") is " + DescribeNonFinite(value) +
+      " (--nan-policy zero or keep to quantize anyway)");
+}
+
 // Applies the NaN policy to a tensor's F32 values; returns their largest magnitude after it
 // (for CheckOutput). One vectorized pass over the values in the common, all-finite case.
 Result<float> ApplyNanPolicy(const ModelInput& input, size_t tensor_index, std::span<float> values,
@@ -65,12 +78,7 @@ Result<float> ApplyNanPolicy(const ModelInput& input, size_t tensor_index, std::
   const std::optional<int64_t> bad = scan.first_non_finite;
   if (!bad) return scan.largest_magnitude;
   if (policy == NanPolicy::kRefuse) {
-    const InputTensor& tensor = input.tensors()[tensor_index];
-    const Status found = CheckFinite(values, tensor.row_length());
-    const std::string source = input.DescribeSource(tensor_index, *bad);
-    return Status::Corruption(input.path() + ": tensor '" + Printable(tensor.name) + "'" +
-                              (source.empty() ? "" : " (" + source + ")") + ": " + found.message() +
-                              " (--nan-policy zero or keep to quantize anyway)");
+    return RefuseNonFinite(input, tensor_index, *bad, values[static_cast<size_t>(*bad)]);
   }
   for (size_t i = static_cast<size_t>(*bad); i < values.size(); ++i) {
     if (!std::isfinite(values[i])) {
@@ -227,19 +235,6 @@ struct ChunkResult {
   // Per target with a (row-local) scheme: the chunk's part of each of its tensors.
   std::vector<std::vector<std::vector<uint8_t>>> scheme_parts;
 };
-
-// The refusal of a non-finite value, as CheckFinite words it, located in the input.
-Status RefuseNonFinite(const ModelInput& input, size_t tensor_index, int64_t element, float value) {
-  const InputTensor& tensor = input.tensors()[tensor_index];
-  const int64_t row_length = tensor.row_length();
-  const std::string source = input.DescribeSource(tensor_index, element);
-  return Status::Corruption(
-      input.path() + ": tensor '" + Printable(tensor.name) + "'" +
-      (source.empty() ? "" : " (" + source + ")") + ": element " + std::to_string(element) +
-      " (row " + std::to_string(element / row_length) + ", column " +
-      std::to_string(element % row_length) + ") is " + DescribeNonFinite(value) +
-      " (--nan-policy zero or keep to quantize anyway)");
-}
 
 // Quantizes rows [first_row, first_row + n) (values: their F32) for one target, then looks
 // for non-finite output where it can appear (see CheckOutput).
