@@ -113,20 +113,31 @@ float LargestMagnitude(std::span<const float> values) {
 // Rows decoded at a time when checking an output: bounded memory, several rows per thread.
 constexpr int64_t kCheckChunkElements = int64_t{1} << 20;
 
-Status OutputNotFinite(const PlannedTensor& tensor, int64_t index, int64_t row_length,
-                       float decoded, float row_largest) {
-  return Status::Unsupported(
-      "tensor '" + Printable(tensor.name) + "': element " + std::to_string(index) + " (row " +
-      std::to_string(index / row_length) + ", column " + std::to_string(index % row_length) +
-      ") becomes " + DescribeNonFinite(decoded) + " in " + std::string(GgmlTypeName(tensor.type)) +
-      " (the row's largest magnitude is " + FormatValue(row_largest) +
-      "): the values (or importance weights) are too large for it");
-}
-
 // Finite input can still quantize to infinity or NaN when its magnitude is beyond what the
 // type can hold (F16 above 65504, block scales likewise; importance weights near the float
 // limit): llama-quantize refuses such output after the fact, and so does qtk, naming the
-// first element that does not survive.
+// first element that does not survive. Checks rows [first_row, first_row + n): `values` are
+// their F32, `out` their output bytes; `decoded` is scratch space.
+Status CheckRowsFinite(const PlannedTensor& tensor, std::span<const float> values,
+                       std::span<const uint8_t> out, int64_t first_row, std::vector<float>& decoded,
+                       int n_threads) {
+  const int64_t row_length = tensor.shape.empty() ? 1 : tensor.shape[0];
+  decoded.resize(values.size());
+  QTK_RETURN_IF_ERROR(DequantizeRows(tensor.type, out, row_length, decoded, n_threads));
+  const std::optional<int64_t> bad = FindNonFinite(decoded);
+  if (!bad) return Status::Ok();
+  const int64_t index = first_row * row_length + *bad;
+  const float row_largest = LargestMagnitude(values.subspan(
+      static_cast<size_t>(*bad / row_length * row_length), static_cast<size_t>(row_length)));
+  return Status::Unsupported(
+      "tensor '" + Printable(tensor.name) + "': element " + std::to_string(index) + " (row " +
+      std::to_string(index / row_length) + ", column " + std::to_string(index % row_length) +
+      ") becomes " + DescribeNonFinite(decoded[static_cast<size_t>(*bad)]) + " in " +
+      std::string(GgmlTypeName(tensor.type)) + " (the row's largest magnitude is " +
+      FormatValue(row_largest) + "): the values (or importance weights) are too large for it");
+}
+
+// The whole tensor, a bounded number of rows at a time.
 Status CheckOutputFinite(const PlannedTensor& tensor, std::span<const float> values,
                          std::span<const uint8_t> out, int n_threads) {
   if (!CanDequantize(tensor.type) || values.empty()) return Status::Ok();
@@ -137,16 +148,10 @@ Status CheckOutputFinite(const PlannedTensor& tensor, std::span<const float> val
   std::vector<float> decoded;
   for (int64_t row = 0; row < n_rows; row += rows_per_chunk) {
     const int64_t n = std::min(rows_per_chunk, n_rows - row);
-    decoded.resize(static_cast<size_t>(n * row_length));
-    QTK_RETURN_IF_ERROR(DequantizeRows(
-        tensor.type, out.subspan(static_cast<size_t>(row) * row_bytes, n * row_bytes), row_length,
-        decoded, n_threads));
-    const std::optional<int64_t> bad = FindNonFinite(decoded);
-    if (!bad) continue;
-    const int64_t index = row * row_length + *bad;
-    const float largest = LargestMagnitude(values.subspan(
-        static_cast<size_t>(index / row_length * row_length), static_cast<size_t>(row_length)));
-    return OutputNotFinite(tensor, index, row_length, decoded[static_cast<size_t>(*bad)], largest);
+    QTK_RETURN_IF_ERROR(CheckRowsFinite(
+        tensor,
+        values.subspan(static_cast<size_t>(row * row_length), static_cast<size_t>(n * row_length)),
+        out.subspan(static_cast<size_t>(row) * row_bytes, n * row_bytes), row, decoded, n_threads));
   }
   return Status::Ok();
 }
@@ -262,16 +267,7 @@ Status QuantizeChunk(const ChunkTarget& target, int64_t first_row, int64_t rows_
   if (!status.ok()) return status.WithPrefix("tensor '" + Printable(tensor.name) + "'");
   if (options.nan_policy == NanPolicy::kKeep || !CanDequantize(tensor.type)) return Status::Ok();
   if (largest <= kAlwaysFiniteMagnitude && !target.large_importance) return Status::Ok();
-  decoded.resize(values.size());
-  QTK_RETURN_IF_ERROR(DequantizeRows(tensor.type, out, row_length, decoded, 1));
-  const std::optional<int64_t> bad = FindNonFinite(decoded);
-  if (!bad) return Status::Ok();
-  const int64_t row = first_row + *bad / row_length;
-  const int64_t index = row * row_length + *bad % row_length;
-  const float row_largest = LargestMagnitude(values.subspan(
-      static_cast<size_t>(*bad / row_length * row_length), static_cast<size_t>(row_length)));
-  return OutputNotFinite(tensor, index, row_length, decoded[static_cast<size_t>(*bad)], row_largest)
-      .WithPrefix(input_path);
+  return CheckRowsFinite(tensor, values, out, first_row, decoded, 1).WithPrefix(input_path);
 }
 
 // A row-local scheme's tensors: each chunk's part, joined in row order.
