@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "qtk/byte_source.h"
-#include "qtk/gguf.h"
-#include "qtk/gguf_writer.h"
-#include "qtk/output_file.h"
-#include "qtk/safetensors.h"
+#include "qtk/base/byte_source.h"
+#include "qtk/format/gguf.h"
+#include "qtk/format/gguf_writer.h"
+#include "qtk/format/output_file.h"
+#include "qtk/format/safetensors.h"
 
 namespace qtk {
 namespace {

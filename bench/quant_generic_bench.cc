@@ -1,4 +1,4 @@
-// Throughput of the generic schemes (qtk/scheme.h): input GB/s per thread, quantizing
+// Throughput of the generic schemes (qtk/scheme/scheme.h): input GB/s per thread, quantizing
 // through QuantizeScheme (the pipeline's path, byte serialization included) and decoding.
 #include <benchmark/benchmark.h>
 
@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "qtk/affine.h"
-#include "qtk/nf4.h"
-#include "qtk/scheme.h"
+#include "qtk/scheme/affine.h"
+#include "qtk/scheme/nf4.h"
+#include "qtk/scheme/scheme.h"
 
 namespace qtk {
 namespace {

@@ -5,7 +5,7 @@
 #include <random>
 #include <vector>
 
-#include "quant_kernels.h"
+#include "quant/quant_kernels.h"
 
 namespace qtk {
 namespace {

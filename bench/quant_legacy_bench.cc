@@ -11,9 +11,9 @@
 #include <span>
 #include <vector>
 
-#include "cpu_features.h"
-#include "float_convert_internal.h"
-#include "quant_legacy.h"
+#include "base/cpu_features.h"
+#include "base/float_convert_paths.h"
+#include "quant/quant_legacy.h"
 
 namespace qtk {
 namespace {

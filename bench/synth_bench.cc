@@ -5,8 +5,8 @@
 #include <cstring>
 #include <vector>
 
-#include "qtk/architecture.h"
-#include "qtk/synth.h"
+#include "qtk/convert/architecture.h"
+#include "qtk/synth/synth.h"
 
 namespace qtk {
 namespace {

@@ -20,12 +20,12 @@
 #include <string>
 #include <vector>
 
-#include "qtk/ggml_type.h"
-#include "qtk/gguf.h"
-#include "qtk/gguf_writer.h"
-#include "qtk/imatrix.h"
-#include "qtk/output_file.h"
-#include "qtk/quantize.h"
+#include "qtk/format/ggml_type.h"
+#include "qtk/format/gguf.h"
+#include "qtk/format/gguf_writer.h"
+#include "qtk/format/imatrix.h"
+#include "qtk/format/output_file.h"
+#include "qtk/quant/quantize.h"
 #include "seeds_hf.h"
 #include "test_support.h"
 

@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "fuzz_bodies_hf.h"
-#include "qtk/byte_source.h"
-#include "qtk/safetensors.h"
-#include "qtk/safetensors_writer.h"
-#include "qtk/sentencepiece.h"
-#include "qtk/synth.h"
+#include "qtk/base/byte_source.h"
+#include "qtk/convert/sentencepiece.h"
+#include "qtk/format/safetensors.h"
+#include "qtk/format/safetensors_writer.h"
+#include "qtk/synth/synth.h"
 #include "test_support.h"
 
 namespace qtk::fuzz {

@@ -6,6 +6,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
   g++ cmake ninja-build make python3 time \
-  libcli11-dev libspdlog-dev libfmt-dev libeigen3-dev nlohmann-json3-dev \
+  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev \
   catch2 libbenchmark-dev \
   clang libclang-rt-14-dev

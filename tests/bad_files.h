@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "qtk/byte_source.h"
+#include "qtk/base/byte_source.h"
 #include "test_support.h"
 
 namespace qtk::testing {

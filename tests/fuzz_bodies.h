@@ -23,16 +23,16 @@
 #include <string>
 #include <vector>
 
-#include "qtk/byte_source.h"
-#include "qtk/file_type.h"
-#include "qtk/ggml_type.h"
-#include "qtk/gguf.h"
-#include "qtk/gguf_writer.h"
-#include "qtk/imatrix.h"
-#include "qtk/model_input.h"
-#include "qtk/output_file.h"
-#include "qtk/quantize.h"
-#include "qtk/quantize_model.h"
+#include "qtk/base/byte_source.h"
+#include "qtk/format/ggml_type.h"
+#include "qtk/format/gguf.h"
+#include "qtk/format/gguf_writer.h"
+#include "qtk/format/imatrix.h"
+#include "qtk/format/output_file.h"
+#include "qtk/model/model_input.h"
+#include "qtk/pipeline/quantize_model.h"
+#include "qtk/plan/file_type.h"
+#include "qtk/quant/quantize.h"
 
 namespace qtk::testing {
 

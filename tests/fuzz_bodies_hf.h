@@ -27,13 +27,13 @@
 #include <vector>
 
 #include "fuzz_bodies.h"
-#include "qtk/architecture.h"
-#include "qtk/hf_model.h"
-#include "qtk/inspect.h"
-#include "qtk/model_source.h"
-#include "qtk/safetensors.h"
-#include "qtk/safetensors_writer.h"
-#include "qtk/sentencepiece.h"
+#include "qtk/convert/architecture.h"
+#include "qtk/convert/hf_model.h"
+#include "qtk/convert/sentencepiece.h"
+#include "qtk/format/safetensors.h"
+#include "qtk/format/safetensors_writer.h"
+#include "qtk/model/model_source.h"
+#include "qtk/report/inspect.h"
 
 namespace qtk::testing {
 

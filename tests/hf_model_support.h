@@ -12,11 +12,11 @@
 #include <utility>
 #include <vector>
 
-#include "qtk/float_convert.h"
-#include "qtk/output_file.h"
-#include "qtk/safetensors_writer.h"
-#include "qtk/sentencepiece.h"
-#include "qtk/synth.h"
+#include "qtk/base/float_convert.h"
+#include "qtk/convert/sentencepiece.h"
+#include "qtk/format/output_file.h"
+#include "qtk/format/safetensors_writer.h"
+#include "qtk/synth/synth.h"
 #include "test_support.h"
 
 namespace qtk::testing {

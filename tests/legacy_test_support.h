@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "qtk/ggml_type.h"
-#include "qtk/gguf.h"
-#include "qtk/sha256.h"
-#include "quant_legacy.h"
+#include "qtk/base/sha256.h"
+#include "qtk/format/ggml_type.h"
+#include "qtk/format/gguf.h"
+#include "quant/quant_legacy.h"
 #include "reference_support.h"
 
 namespace qtk::testing {

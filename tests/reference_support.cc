@@ -3,9 +3,9 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "qtk/gguf.h"
-#include "qtk/quantize.h"
-#include "qtk/sha256.h"
+#include "qtk/base/sha256.h"
+#include "qtk/format/gguf.h"
+#include "qtk/quant/quantize.h"
 #include "test_support.h"
 
 namespace qtk::testing {
@@ -53,8 +53,8 @@ std::string DiffAgainstReference(const std::filesystem::path& f32_file,
     }
     const std::string actual = Sha256Hex(out);
     if (actual != expected.sha256) {
-      diff += expected.name + " (" + std::string(GgmlTypeName(expected.type)) +
-              "): sha256 " + actual + ", expected " + expected.sha256 + "\n";
+      diff += expected.name + " (" + std::string(GgmlTypeName(expected.type)) + "): sha256 " +
+              actual + ", expected " + expected.sha256 + "\n";
     }
   }
   return diff;

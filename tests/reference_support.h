@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "qtk/ggml_type.h"
+#include "qtk/format/ggml_type.h"
 
 namespace qtk::testing {
 

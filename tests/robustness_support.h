@@ -24,12 +24,12 @@
 #include <thread>
 #include <vector>
 
-#include "qtk/ggml_type.h"
-#include "qtk/gguf.h"
-#include "qtk/gguf_writer.h"
-#include "qtk/output_file.h"
-#include "qtk/quantize.h"
-#include "qtk/sha256.h"
+#include "qtk/base/sha256.h"
+#include "qtk/format/ggml_type.h"
+#include "qtk/format/gguf.h"
+#include "qtk/format/gguf_writer.h"
+#include "qtk/format/output_file.h"
+#include "qtk/quant/quantize.h"
 #include "test_support.h"
 
 namespace qtk::testing {

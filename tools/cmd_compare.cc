@@ -28,10 +28,12 @@ int RunCompare(const CompareArgs& args) {
     return ReportError(Status::InvalidArgument("--format: '" + args.format +
                                                "' is not text, markdown, csv or json"));
   }
-  Result<std::unique_ptr<WeightSource>> a = OpenWeightSource(args.a);
-  if (!a.ok()) return ReportError(a.status());
-  Result<std::unique_ptr<WeightSource>> b = OpenWeightSource(args.b);
-  if (!b.ok()) return ReportError(b.status());
+  Result<std::unique_ptr<ModelInput>> input_a = OpenModelInput(args.a);
+  if (!input_a.ok()) return ReportError(input_a.status());
+  Result<std::unique_ptr<ModelInput>> input_b = OpenModelInput(args.b);
+  if (!input_b.ok()) return ReportError(input_b.status());
+  const std::unique_ptr<WeightSource> a = WeightsOf(std::move(*input_a));
+  const std::unique_ptr<WeightSource> b = WeightsOf(std::move(*input_b));
   InstallStopHandlers();
   Progress progress(!args.quiet && isatty(STDERR_FILENO) != 0 ? Verbosity::kNormal
                                                               : Verbosity::kQuiet);
@@ -41,7 +43,7 @@ int RunCompare(const CompareArgs& args) {
   options.progress = [&](const CompareProgress& event) {
     progress.Update(event.done, event.total, event.done, event.total, std::string(event.name));
   };
-  Result<Comparison> comparison = CompareWeights(**a, **b, options);
+  Result<Comparison> comparison = CompareWeights(*a, *b, options);
   progress.Finish();
   if (!comparison.ok()) {
     if (comparison.status().code() == Status::Code::kCancelled) return StopExitCode();

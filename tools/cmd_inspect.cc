@@ -6,8 +6,8 @@
 #include <string>
 
 #include "commands.h"
-#include "qtk/inspect.h"
-#include "qtk/model_source.h"
+#include "qtk/model/model_source.h"
+#include "qtk/report/inspect.h"
 #include "signals.h"
 
 namespace qtk::cli {

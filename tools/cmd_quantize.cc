@@ -12,9 +12,8 @@
 #include "gate_args.h"
 #include "logging.h"
 #include "progress.h"
-#include "qtk/imatrix.h"
+#include "qtk/pipeline/quantize_job.h"
 #include "quantize_args.h"
-#include "quantize_gates.h"
 #include "quantize_report.h"
 #include "signals.h"
 
@@ -30,6 +29,23 @@ struct QuantizeFlags {
   DeploymentArgs deployment;
 };
 
+void LogLine(LogLevel level, const std::string& line) {
+  if (level == LogLevel::kWarning) {
+    spdlog::warn("{}", line);
+  } else {
+    spdlog::info("{}", line);
+  }
+}
+
+// --dry-run: each output's plan, and a warning where a kernel is missing.
+void PrintPlans(const std::vector<OutputPlan>& plans) {
+  for (const OutputPlan& plan : plans) {
+    std::printf("plan for %s\n%s", plan.spec.path.c_str(), FormatPlanTable(plan).c_str());
+    Status kernels = CheckKernelsExist(plan);
+    if (!kernels.ok()) spdlog::warn("{}", kernels.message());
+  }
+}
+
 int RunQuantize(const QuantizeFlags& flags) {
   const Verbosity verbosity = flags.quiet     ? Verbosity::kQuiet
                               : flags.verbose ? Verbosity::kVerbose
@@ -43,75 +59,47 @@ int RunQuantize(const QuantizeFlags& flags) {
   if (!gates.ok()) return ReportError(gates.status());
   Result<MemoryOptions> memory = InterpretDeployment(flags.deployment);
   if (!memory.ok()) return ReportError(memory.status());
-  Result<std::unique_ptr<ModelInput>> input = OpenModelInput(job->input);
-  if (!input.ok()) return ReportError(input.status());
-  std::optional<ImportanceMatrix> imatrix;
-  if (!job->imatrix_path.empty()) {
-    Result<ImportanceMatrix> read = ReadImportanceMatrixFile(job->imatrix_path);
-    if (!read.ok()) return ReportError(read.status());
-    imatrix.emplace(std::move(read).value());
-    ImportanceUse use = UseImportance(*imatrix, job->imatrix_path, flags.args.include_weights,
-                                      flags.args.exclude_weights);
-    job->options.importance = std::move(use.lookup);
-    for (GgufKeyValue& kv : use.metadata) job->options.metadata_overrides.push_back(std::move(kv));
-    spdlog::info("importance matrix {}: {} entries, {} chunks", job->imatrix_path,
-                 imatrix->entries().size(), imatrix->chunk_count());
-  }
-  if (job->options.keep_split && (*input)->n_splits() == 1) {
-    spdlog::warn("--keep-split: {} is not a split gguf model; writing one file", job->input);
-  }
-  Result<std::vector<OutputPlan>> plans = PlanModel(**input, job->outputs, job->options);
-  if (!plans.ok()) return ReportError(plans.status());
-  for (const OutputPlan& plan : *plans) {
-    for (const std::string& warning : plan.warnings) spdlog::warn("{}", warning);
-  }
-  // Sizes are exact before writing: a size or memory breach writes nothing.
-  Result<std::vector<std::string>> size_breaches = CheckPlanGates(**input, *plans, *gates, *memory);
-  if (!size_breaches.ok()) return ReportError(size_breaches.status());
-  if (!size_breaches->empty()) return ReportBreaches(*size_breaches);
-  if (job->dry_run) {
-    if (!flags.json && !flags.quiet) {
-      for (const OutputPlan& plan : *plans) {
-        std::printf("plan for %s\n%s", plan.spec.path.c_str(), FormatPlanTable(plan).c_str());
-        Status kernels = CheckKernelsExist(plan);
-        if (!kernels.ok()) spdlog::warn("{}", kernels.message());
-      }
-    }
-  } else {
+  job->gates = *gates;
+  job->memory = *memory;
+  const bool dry_run = job->dry_run;
+
+  Progress progress(flags.json && verbosity == Verbosity::kNormal ? Verbosity::kQuiet : verbosity);
+  const std::vector<OutputPlan>* planned = nullptr;
+  if (!dry_run) {
     InstallStopHandlers();
-    Progress progress(flags.json && verbosity == Verbosity::kNormal ? Verbosity::kQuiet
-                                                                    : verbosity);
     job->options.should_stop = [] { return StopRequested(); };
     job->options.progress = [&](const ProgressEvent& event) {
       progress.Update(event.tensor_index, event.n_tensors, event.input_bytes_done,
-                      event.input_bytes_total, FormatTensorLine(*plans, event.tensor_index - 1));
+                      event.input_bytes_total, FormatTensorLine(*planned, event.tensor_index - 1));
     };
-    Result<QuantizeSummary> summary = QuantizeModel(**input, *plans, job->options);
-    progress.Finish();
-    if (!summary.ok()) {
-      if (summary.status().code() == Status::Code::kCancelled) {
-        std::fprintf(stderr, "qtk: interrupted; no output was written\n");
-        return StopExitCode();
-      }
-      return ReportError(summary.status());
-    }
-    if (summary->n_nonfinite_zeroed > 0) {
-      spdlog::warn("replaced {} nan/inf values with 0 (--nan-policy zero)",
-                   summary->n_nonfinite_zeroed);
-    }
   }
-  Result<std::vector<std::string>> error_breaches =
-      CheckErrorGates(**input, *plans, *gates, !job->dry_run, job->options.n_threads);
-  if (!error_breaches.ok()) return ReportError(error_breaches.status());
+  QuantizeJobCallbacks callbacks;
+  callbacks.log = LogLine;
+  callbacks.planned = [&](const std::vector<OutputPlan>& plans) { planned = &plans; };
+  Result<QuantizeJobResult> result = RunQuantizeJob(std::move(*job), callbacks);
+  progress.Finish();
+  if (!result.ok()) {
+    if (result.status().code() == Status::Code::kCancelled) {
+      std::fprintf(stderr, "qtk: interrupted; no output was written\n");
+      return StopExitCode();
+    }
+    return ReportError(result.status());
+  }
+  if (!result->size_breaches.empty()) return ReportBreaches(result->size_breaches);
+  if (dry_run && !flags.json && !flags.quiet) PrintPlans(result->plans);
+  if (result->summary && result->summary->n_nonfinite_zeroed > 0) {
+    spdlog::warn("replaced {} nan/inf values with 0 (--nan-policy zero)",
+                 result->summary->n_nonfinite_zeroed);
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (flags.json) {
-    std::fputs(FormatJsonReport(**input, *plans, job->dry_run, seconds).c_str(), stdout);
+    std::fputs(FormatJsonReport(*result->input, result->plans, dry_run, seconds).c_str(), stdout);
   } else if (!flags.quiet) {
-    std::fputs(FormatSizeReport(**input, *plans, job->dry_run).c_str(), stdout);
+    std::fputs(FormatSizeReport(*result->input, result->plans, dry_run).c_str(), stdout);
   }
   std::fflush(stdout);
-  return ReportBreaches(*error_breaches);
+  return ReportBreaches(result->error_breaches);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // qtk synth OUT_DIR [--preset tiny|small|1b] [--seed N] [--dtype f32|f16|bf16]: write a
-// deterministic Llama-shaped Hugging Face checkpoint (qtk/synth.h).
+// deterministic Llama-shaped Hugging Face checkpoint (qtk/synth/synth.h).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -10,8 +10,8 @@
 #include <string>
 
 #include "commands.h"
-#include "qtk/units.h"
-#include "qtk/synth.h"
+#include "qtk/base/units.h"
+#include "qtk/synth/synth.h"
 
 namespace qtk::cli {
 namespace {

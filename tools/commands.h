@@ -5,7 +5,7 @@
 
 #include <functional>
 
-#include "qtk/status.h"
+#include "qtk/base/status.h"
 
 namespace CLI {
 class App;

@@ -4,12 +4,11 @@
 #include <nlohmann/json.hpp>
 
 #include "format.h"
+#include "json_fields.h"
 #include "report_render.h"
 
 namespace qtk::cli {
 namespace {
-
-using Json = nlohmann::ordered_json;
 
 std::string Ratio(uint64_t b, uint64_t a) {
   if (a == 0) return "-";
@@ -48,16 +47,6 @@ std::vector<Section> CompareSections(const Comparison& c) {
   }
   tensors.tables.push_back(std::move(table));
   return {summary, tensors};
-}
-
-Json Finite(double value) { return std::isfinite(value) ? Json(value) : Json(nullptr); }
-
-Json StatsJson(const ErrorStats& stats) {
-  return {{"n_elements", stats.n_elements},
-          {"rmse", stats.Rmse()},
-          {"snr_db", Finite(stats.SnrDb())},
-          {"cosine", stats.Cosine()},
-          {"max_abs_error", stats.max_abs_error}};
 }
 
 std::string Num(double value) {
@@ -100,14 +89,14 @@ std::string FormatCompareJson(const Comparison& c) {
               {"description", c.description_b},
               {"file_bytes", c.file_bytes_b},
               {"tensor_bytes", c.tensor_bytes_b}};
-  doc["total"] = StatsJson(c.total);
+  doc["total"] = ErrorStatsJson(c.total);
   doc["only_in_a"] = c.only_in_a;
   doc["only_in_b"] = c.only_in_b;
   doc["tensors"] = Json::array();
   for (const TensorComparison& t : c.tensors) {
     Json tensor = {{"name", t.name},     {"shape", t.shape},     {"type_a", t.type_a},
                    {"type_b", t.type_b}, {"bytes_a", t.bytes_a}, {"bytes_b", t.bytes_b}};
-    tensor.update(StatsJson(t.stats));
+    tensor.update(ErrorStatsJson(t.stats));
     doc["tensors"].push_back(std::move(tensor));
   }
   return doc.dump(2) + "\n";

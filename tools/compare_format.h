@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "qtk/compare.h"
+#include "qtk/report/compare.h"
 
 namespace qtk::cli {
 

@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "qtk/units.h"
+#include "qtk/base/units.h"
 
 namespace qtk::cli {
 namespace {

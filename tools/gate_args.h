@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "qtk/gates.h"
-#include "qtk/report.h"
-#include "qtk/status.h"
+#include "qtk/base/status.h"
+#include "qtk/report/gates.h"
+#include "qtk/report/report.h"
 
 namespace CLI {
 class App;

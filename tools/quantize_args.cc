@@ -66,7 +66,8 @@ struct Positionals {
 
 Result<Positionals> SplitPositionals(const QuantizeArgs& args) {
   const auto& p = args.positionals;
-  if (p.empty()) return Status::InvalidArgument("missing the input model (qtk quantize IN [OUT] TYPE)");
+  if (p.empty())
+    return Status::InvalidArgument("missing the input model (qtk quantize IN [OUT] TYPE)");
   Positionals out;
   out.input = p[0];
   size_t next = 1;
@@ -80,7 +81,8 @@ Result<Positionals> SplitPositionals(const QuantizeArgs& args) {
   if (next < p.size()) {
     auto threads = ParseInt(p[next]);
     if (!threads || *threads < 0) {
-      return Status::InvalidArgument("'" + p[next] + "' is neither a quantization type nor a "
+      return Status::InvalidArgument("'" + p[next] +
+                                     "' is neither a quantization type nor a "
                                      "thread count (see qtk quantize --help for the types)");
     }
     out.threads = *threads;
@@ -90,8 +92,7 @@ Result<Positionals> SplitPositionals(const QuantizeArgs& args) {
   return out;
 }
 
-Status ResolveOutputs(const QuantizeArgs& args, const Positionals& positionals,
-                      QuantizeJob& job) {
+Status ResolveOutputs(const QuantizeArgs& args, const Positionals& positionals, QuantizeJob& job) {
   std::vector<std::string> types = positionals.types;
   for (const std::string& list : args.types) {
     for (const std::string& type : SplitList(list)) types.push_back(type);
@@ -104,8 +105,9 @@ Status ResolveOutputs(const QuantizeArgs& args, const Positionals& positionals,
     return Status::InvalidArgument("give the output either as OUT or with -o, not both");
   }
   if (types.size() > 1 && !pattern.empty() && pattern.find("{type}") == std::string::npos) {
-    return Status::InvalidArgument("several types need '{type}' in the output name, e.g. -o "
-                                   "'model-{type}.gguf'");
+    return Status::InvalidArgument(
+        "several types need '{type}' in the output name, e.g. -o "
+        "'model-{type}.gguf'");
   }
   for (const std::string& name : types) {
     QTK_ASSIGN_OR_RETURN(QuantizeTarget target, ParseQuantizeTarget(name));
@@ -186,7 +188,8 @@ Result<GgufKeyValue> ParseOverrideKv(const std::string& text) {
   };
   if (type == "str") return GgufKeyValue{key, GgufValue::String(value)};
   if (type == "bool") {
-    if (value == "true" || value == "false") return GgufKeyValue{key, GgufValue::Bool(value == "true")};
+    if (value == "true" || value == "false")
+      return GgufKeyValue{key, GgufValue::Bool(value == "true")};
     return bad("bool values are true or false");
   }
   if (type == "int") {
@@ -194,8 +197,9 @@ Result<GgufKeyValue> ParseOverrideKv(const std::string& text) {
     auto [ptr, error] = std::from_chars(value.data(), value.data() + value.size(), v);
     if (error != std::errc() || ptr != value.data() + value.size() || v < 0 ||
         v > std::numeric_limits<uint32_t>::max()) {
-      return bad("int values are whole numbers from 0 to 4294967295 (stored as u32, as "
-                 "llama-quantize does)");
+      return bad(
+          "int values are whole numbers from 0 to 4294967295 (stored as u32, as "
+          "llama-quantize does)");
     }
     return GgufKeyValue{key, GgufValue::Uint32(static_cast<uint32_t>(v))};
   }
@@ -227,6 +231,8 @@ Result<QuantizeJob> InterpretQuantizeArgs(const QuantizeArgs& args) {
     job.options.metadata_overrides.push_back(std::move(kv));
   }
   job.imatrix_path = args.imatrix;
+  job.imatrix_include = args.include_weights;
+  job.imatrix_exclude = args.exclude_weights;
   job.dry_run = args.dry_run;
   if ((!args.include_weights.empty() || !args.exclude_weights.empty()) && args.imatrix.empty()) {
     return Status::InvalidArgument("--include-weights and --exclude-weights need --imatrix");

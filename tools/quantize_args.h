@@ -7,17 +7,17 @@
 #include <string>
 #include <vector>
 
-#include "qtk/quantize_model.h"
-#include "qtk/status.h"
+#include "qtk/base/status.h"
+#include "qtk/pipeline/quantize_job.h"
 
 namespace qtk::cli {
 
 // The command line as CLI11 collected it.
 struct QuantizeArgs {
   std::vector<std::string> positionals;
-  std::vector<std::string> types;       // --type (each may be a comma-separated list)
-  std::string output_pattern;           // -o/--output
-  int threads = 0;                      // --threads (0: positional NTHREADS or all)
+  std::vector<std::string> types;  // --type (each may be a comma-separated list)
+  std::string output_pattern;      // -o/--output
+  int threads = 0;                 // --threads (0: positional NTHREADS or all)
   bool pure = false;
   bool leave_output_tensor = false;
   bool allow_requantize = false;
@@ -28,22 +28,14 @@ struct QuantizeArgs {
   std::string token_embedding_type;
   std::vector<std::string> tensor_types;  // PATTERN=TYPE
   std::string tensor_type_file;
-  std::vector<std::string> override_kv;   // KEY=TYPE:VALUE
+  std::vector<std::string> override_kv;  // KEY=TYPE:VALUE
   std::string imatrix;
   std::vector<std::string> include_weights;
   std::vector<std::string> exclude_weights;
   std::string nan_policy = "refuse";
 };
 
-// What to do, fully resolved.
-struct QuantizeJob {
-  std::string input;
-  std::vector<OutputSpec> outputs;
-  QuantizeModelOptions options;
-  std::string imatrix_path;
-  bool dry_run = false;
-};
-
+// The job the arguments describe, gates and deployment aside (gate_args.h).
 // Errors: InvalidArgument naming the offending argument.
 Result<QuantizeJob> InterpretQuantizeArgs(const QuantizeArgs& args);
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "qtk/model_input.h"
-#include "qtk/quantize_model.h"
+#include "qtk/model/model_input.h"
+#include "qtk/pipeline/quantize_model.h"
 
 namespace qtk::cli {
 

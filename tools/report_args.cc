@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "qtk/units.h"
+#include "qtk/base/units.h"
 #include "quantize_args.h"
 
 namespace qtk::cli {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "gate_args.h"
-#include "qtk/report.h"
+#include "qtk/report/report.h"
 #include "report_format.h"
 
 namespace qtk::cli {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "qtk/report.h"
+#include "qtk/report/report.h"
 #include "report_render.h"
 
 namespace qtk::cli {

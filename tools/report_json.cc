@@ -2,39 +2,27 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "qtk/units.h"
+#include "json_fields.h"
+#include "qtk/base/units.h"
 #include "report_format.h"
 
 namespace qtk::cli {
 namespace {
 
-using Json = nlohmann::ordered_json;
-
-// JSON has no infinity: an exact reconstruction (infinite SNR) is null.
-Json Finite(double value) { return std::isfinite(value) ? Json(value) : Json(nullptr); }
-
-Json StatsJson(const ErrorStats& stats) {
-  return {{"n_elements", stats.n_elements},
-          {"rmse", stats.Rmse()},
-          {"snr_db", Finite(stats.SnrDb())},
-          {"cosine", stats.Cosine()},
-          {"max_abs_error", stats.max_abs_error}};
-}
-
 Json QualityJson(const TargetQuality& q) {
   if (!q.unavailable.empty()) return {{"measured", false}, {"unavailable", q.unavailable}};
   Json json = {{"measured", true}, {"n_tensors", q.tensors.size()}};
-  json.update(StatsJson(q.total));
+  json.update(ErrorStatsJson(q.total));
   const TensorError* worst = q.worst();
   json["worst_tensor"] = worst == nullptr ? Json(nullptr)
                                           : Json{{"name", worst->name},
                                                  {"type", worst->type},
-                                                 {"snr_db", Finite(worst->stats.SnrDb())},
+                                                 {"snr_db", FiniteJson(worst->stats.SnrDb())},
                                                  {"rmse", worst->stats.Rmse()}};
   Json tensors = Json::array();
   for (const TensorError& t : q.tensors) {
     Json tensor = {{"name", t.name}, {"type", t.type}};
-    tensor.update(StatsJson(t.stats));
+    tensor.update(ErrorStatsJson(t.stats));
     tensors.push_back(std::move(tensor));
   }
   json["tensors"] = std::move(tensors);

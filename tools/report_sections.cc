@@ -2,7 +2,7 @@
 #include <algorithm>
 
 #include "format.h"
-#include "qtk/units.h"
+#include "qtk/base/units.h"
 #include "report_format.h"
 #include "report_render.h"
 

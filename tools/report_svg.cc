@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "qtk/units.h"
+#include "qtk/base/units.h"
 #include "report_format.h"
 
 namespace qtk::cli {

@@ -1,0 +1,290 @@
+// The llama.cpp vocabulary made from a SentencePiece model, as convert_hf_to_gguf.py makes it.
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+#include "base/json_util.h"
+#include "base/string_util.h"
+#include "qtk/convert/sentencepiece.h"
+
+namespace qtk {
+namespace {
+
+// gguf.SpecialVocab's special_token_types, in its order.
+constexpr std::array<std::string_view, 7> kSpecialTokenTypes = {"bos", "eos", "unk", "sep",
+                                                                "pad", "cls", "mask"};
+// The types GGUFWriter has an add_add_<type>_token handler for.
+constexpr std::array<std::string_view, 3> kAddFlagTypes = {"bos", "eos", "sep"};
+
+constexpr float kPadScore = -10000.0f;
+constexpr float kAddedTokenScore = -1000.0f;
+
+// TextModel.does_token_look_special.
+bool DoesTokenLookSpecial(std::string_view token) {
+  auto wrapped = [token](std::string_view open, std::string_view close) {
+    return token.size() >= open.size() + close.size() && token.starts_with(open) &&
+           token.ends_with(close);
+  };
+  if (token == "<pad>" || token == "<mask>" || token == "<2mass>" || token == "[@BOS@]") {
+    return true;
+  }
+  return wrapped("<|", "|>") || wrapped("<\xEF\xBD\x9C", "\xEF\xBD\x9C>") ||
+         wrapped("<unused", ">");
+}
+
+std::string ReplaceAll(std::string text, std::string_view from, std::string_view to) {
+  size_t position = 0;
+  while ((position = text.find(from, position)) != std::string::npos) {
+    text.replace(position, from.size(), to);
+    position += to.size();
+  }
+  return text;
+}
+
+// find_hparam(["vocab_size_per_layer_input", "vocab_size"], optional=True) or n_pieces.
+// The vocabulary is padded to vocab_size with "[PADn]" tokens, so a hostile config could
+// ask for any amount of memory; the largest real vocabularies have about 2^18 tokens.
+constexpr int64_t kMaxVocabSize = int64_t{1} << 24;
+
+Result<size_t> VocabSize(const Json& config, const VocabSources& sources, size_t n_pieces) {
+  for (std::string_view key : {"vocab_size_per_layer_input", "vocab_size"}) {
+    auto it = config.find(std::string(key));
+    if (it == config.end()) continue;
+    if (it->is_null()) return n_pieces;
+    const std::optional<int64_t> value = PythonInt(*it);
+    if (!value || *value < 0) {
+      return JsonTypeError(sources.config_path, key, "a non-negative integer", *it);
+    }
+    if (*value > kMaxVocabSize) {
+      return Status::Corruption(sources.config_path + ": " + std::string(key) + " is " +
+                                std::to_string(*value) + ", more tokens than qtk accepts (" +
+                                std::to_string(kMaxVocabSize) + ")");
+    }
+    return *value == 0 ? n_pieces : static_cast<size_t>(*value);
+  }
+  return n_pieces;
+}
+
+void FillFromPieces(const SentencePieceModel& model, LlamaVocab& vocab,
+                    std::vector<std::string>& warnings) {
+  const size_t n = vocab.tokens.size();
+  for (size_t id = 0; id < model.pieces.size(); ++id) {
+    if (id >= n) {
+      warnings.push_back("ignore tokens from " + std::to_string(id) +
+                         ": id is out of range, max=" + std::to_string(n - 1));
+      break;
+    }
+    const SentencePiece& sp = model.pieces[id];
+    // IsUnknown / IsControl / IsUnused / IsByte; everything else (USER_DEFINED too) is NORMAL.
+    PieceType type = PieceType::kNormal;
+    if (sp.type == PieceType::kUnknown || sp.type == PieceType::kControl ||
+        sp.type == PieceType::kUnused || sp.type == PieceType::kByte) {
+      type = sp.type;
+    }
+    vocab.tokens[id] = sp.piece;
+    vocab.scores[id] = sp.score;
+    vocab.token_types[id] = static_cast<int32_t>(type);
+  }
+}
+
+Result<size_t> TokenId(const Json& value, std::string_view path, std::string_view key) {
+  const std::optional<int64_t> id = PythonInt(value);
+  if (!id || *id < 0) return JsonTypeError(path, key, "a non-negative token id", value);
+  return static_cast<size_t>(*id);
+}
+
+Status ApplyAddedTokens(const VocabSources& sources, LlamaVocab& vocab,
+                        std::vector<std::string>& warnings) {
+  if (!sources.added_tokens_json) return Status::Ok();
+  QTK_ASSIGN_OR_RETURN(const Json added,
+                       ParseJsonObject(*sources.added_tokens_json, sources.added_tokens_path));
+  for (const auto& [token, value] : added.items()) {
+    QTK_ASSIGN_OR_RETURN(const size_t id, TokenId(value, sources.added_tokens_path, token));
+    if (id >= vocab.tokens.size()) {
+      warnings.push_back("ignore token " + std::to_string(id) +
+                         ": id is out of range, max=" + std::to_string(vocab.tokens.size() - 1));
+      continue;
+    }
+    vocab.tokens[id] = token;
+    vocab.scores[id] = kAddedTokenScore;
+    vocab.token_types[id] = static_cast<int32_t>(PieceType::kUserDefined);
+  }
+  return Status::Ok();
+}
+
+Status ApplyAddedTokensDecoder(const Json& tokenizer_config, std::string_view path,
+                               LlamaVocab& vocab, std::vector<std::string>& warnings) {
+  const Json* decoder = FindNonNull(tokenizer_config, "added_tokens_decoder");
+  if (decoder == nullptr) return Status::Ok();
+  if (!decoder->is_object()) {
+    return JsonTypeError(path, "added_tokens_decoder", "an object", *decoder);
+  }
+  for (const auto& [key, data] : decoder->items()) {
+    size_t id = 0;
+    const auto [end, error] = std::from_chars(key.data(), key.data() + key.size(), id);
+    if (error != std::errc() || end != key.data() + key.size()) {
+      return Status::Corruption(std::string(path) + ": added_tokens_decoder: key '" +
+                                Printable(key) + "' is not a token id");
+    }
+    const std::string subject = "added_tokens_decoder." + key;
+    const Json* content = FindNonNull(data, "content");
+    if (content == nullptr || !content->is_string()) {
+      return JsonTypeError(path, subject + ".content", "a string",
+                           content == nullptr ? Json() : *content);
+    }
+    if (id >= vocab.tokens.size()) {
+      warnings.push_back("ignore token " + std::to_string(id) +
+                         ": id is out of range, max=" + std::to_string(vocab.tokens.size() - 1));
+      continue;
+    }
+    std::string token = content->get<std::string>();
+    if (vocab.token_types[id] != static_cast<int32_t>(PieceType::kUnused) &&
+        vocab.tokens[id] != token) {
+      warnings.push_back("replacing token " + std::to_string(id) + ": '" +
+                         Printable(vocab.tokens[id]) + "' -> '" + Printable(token) + "'");
+    }
+    const Json* special = FindNonNull(data, "special");
+    const bool is_special = special != nullptr && special->is_boolean() && special->get<bool>();
+    if (is_special || DoesTokenLookSpecial(token)) {
+      vocab.token_types[id] = static_cast<int32_t>(PieceType::kControl);
+    } else {
+      token = ReplaceAll(std::move(token), "\xE2\x96\x81", " ");  // pre-normalized spaces
+      vocab.token_types[id] = static_cast<int32_t>(PieceType::kUserDefined);
+    }
+    vocab.scores[id] = kAddedTokenScore;
+    vocab.tokens[id] = std::move(token);
+  }
+  return Status::Ok();
+}
+
+// SpecialVocab._try_load_from_tokenizer_json without a tokenizer.json: chat_template and the
+// add_<type>_token flags of tokenizer_config.json.
+Status LoadTokenizerConfigSpecials(const Json& tokenizer_config, std::string_view path,
+                                   SpecialTokens& special, std::vector<std::string>& warnings) {
+  if (auto it = tokenizer_config.find("chat_template"); it != tokenizer_config.end()) {
+    if (it->is_string()) {
+      special.chat_template = it->get<std::string>();
+    } else if (it->is_array()) {
+      return Status::Unsupported(std::string(path) +
+                                 ": chat_template: a list of named templates is not supported");
+    } else if (!it->is_null()) {
+      warnings.push_back("Bad type for chat_template field in " + std::string(path) +
+                         " - ignoring");
+    }
+  }
+  for (std::string_view type : kSpecialTokenTypes) {
+    const Json* flag = FindNonNull(tokenizer_config, "add_" + std::string(type) + "_token");
+    if (flag == nullptr || !flag->is_boolean()) continue;
+    if (std::find(kAddFlagTypes.begin(), kAddFlagTypes.end(), type) == kAddFlagTypes.end()) {
+      warnings.push_back("No handler for add_" + std::string(type) + "_token - skipping");
+      continue;
+    }
+    special.add_flags.emplace_back(type, flag->get<bool>());
+  }
+  return Status::Ok();
+}
+
+// SpecialVocab._try_load_from_config_json and _set_special_token.
+Status LoadConfigSpecials(const Json& config, std::string_view path, size_t n_vocab,
+                          SpecialTokens& special, std::vector<std::string>& warnings) {
+  for (std::string_view type : kSpecialTokenTypes) {
+    const std::string key = std::string(type) + "_token_id";
+    const Json* value = FindNonNull(config, key);
+    if (value == nullptr) {
+      if (const Json* text_config = FindNonNull(config, "text_config")) {
+        value = FindNonNull(*text_config, key);
+      }
+    }
+    if (value == nullptr) continue;
+    const std::optional<int64_t> id = PythonInt(*value);
+    if (!id) continue;  // e.g. a list of eos ids: the script ignores it
+    if (*id < 0) {
+      return Status::Corruption(std::string(path) + ": " + key + " is " + std::to_string(*id) +
+                                ", must be >= 0");
+    }
+    if (static_cast<uint64_t>(*id) >= n_vocab) {
+      warnings.push_back("Special token type " + std::string(type) + ", id " + std::to_string(*id) +
+                         " out of range, must be under " + std::to_string(n_vocab) + " - skipping");
+      continue;
+    }
+    special.ids.emplace_back(type, static_cast<uint32_t>(*id));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string SpecialTokenIdKey(std::string_view type) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kKeys = {{
+      {"bos", "tokenizer.ggml.bos_token_id"},
+      {"eos", "tokenizer.ggml.eos_token_id"},
+      {"unk", "tokenizer.ggml.unknown_token_id"},
+      {"sep", "tokenizer.ggml.seperator_token_id"},  // sic: llama.cpp's spelling
+      {"pad", "tokenizer.ggml.padding_token_id"},
+      {"cls", "tokenizer.ggml.cls_token_id"},
+      {"mask", "tokenizer.ggml.mask_token_id"},
+      {"prefix", "tokenizer.ggml.prefix_token_id"},
+      {"suffix", "tokenizer.ggml.suffix_token_id"},
+      {"middle", "tokenizer.ggml.middle_token_id"},
+      {"eot", "tokenizer.ggml.eot_token_id"},
+  }};
+  for (const auto& [name, key] : kKeys) {
+    if (name == type) return std::string(key);
+  }
+  return {};
+}
+
+Result<VocabResult> BuildSentencePieceVocab(const SentencePieceModel& model,
+                                            const VocabSources& sources) {
+  QTK_ASSIGN_OR_RETURN(const Json config,
+                       ParseJsonObject(sources.config_json, sources.config_path));
+  VocabResult result;
+  QTK_ASSIGN_OR_RETURN(const size_t vocab_size, VocabSize(config, sources, model.pieces.size()));
+  LlamaVocab& vocab = result.vocab;
+  vocab.tokens.reserve(vocab_size);
+  for (size_t i = 0; i < vocab_size; ++i) vocab.tokens.push_back("[PAD" + std::to_string(i) + "]");
+  vocab.scores.assign(vocab_size, kPadScore);
+  vocab.token_types.assign(vocab_size, static_cast<int32_t>(PieceType::kUnused));
+  FillFromPieces(model, vocab, result.warnings);
+  QTK_RETURN_IF_ERROR(ApplyAddedTokens(sources, vocab, result.warnings));
+
+  if (sources.tokenizer_config_json) {
+    QTK_ASSIGN_OR_RETURN(
+        const Json tokenizer_config,
+        ParseJsonObject(*sources.tokenizer_config_json, sources.tokenizer_config_path));
+    QTK_RETURN_IF_ERROR(ApplyAddedTokensDecoder(tokenizer_config, sources.tokenizer_config_path,
+                                                vocab, result.warnings));
+    QTK_RETURN_IF_ERROR(LoadTokenizerConfigSpecials(tokenizer_config, sources.tokenizer_config_path,
+                                                    result.special, result.warnings));
+  }
+  QTK_RETURN_IF_ERROR(LoadConfigSpecials(config, sources.config_path, vocab.tokens.size(),
+                                         result.special, result.warnings));
+  return result;
+}
+
+std::vector<GgufKeyValue> SentencePieceVocabMetadata(const VocabResult& result) {
+  std::vector<GgufKeyValue> metadata;
+  metadata.push_back({"tokenizer.ggml.model", GgufValue::String("llama")});
+  metadata.push_back({"tokenizer.ggml.pre", GgufValue::String("default")});
+  metadata.push_back({"tokenizer.ggml.tokens", GgufValue::StringArray(result.vocab.tokens)});
+  metadata.push_back({"tokenizer.ggml.scores",
+                      GgufValue::ArrayOf<float>(GgufValueType::kFloat32,
+                                                std::span<const float>(result.vocab.scores))});
+  metadata.push_back(
+      {"tokenizer.ggml.token_type",
+       GgufValue::ArrayOf<int32_t>(GgufValueType::kInt32,
+                                   std::span<const int32_t>(result.vocab.token_types))});
+  for (const auto& [type, id] : result.special.ids) {
+    metadata.push_back({SpecialTokenIdKey(type), GgufValue::Uint32(id)});
+  }
+  for (const auto& [type, add] : result.special.add_flags) {
+    metadata.push_back({"tokenizer.ggml.add_" + type + "_token", GgufValue::Bool(add)});
+  }
+  if (result.special.chat_template) {
+    metadata.push_back(
+        {"tokenizer.chat_template", GgufValue::String(*result.special.chat_template)});
+  }
+  return metadata;
+}
+
+}  // namespace qtk

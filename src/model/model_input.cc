@@ -1,0 +1,26 @@
+// OpenModelInput and ModelInputFrom: which ModelInput a model source becomes.
+#include "qtk/model/model_input.h"
+
+#include <filesystem>
+
+#include "model/hf_input.h"
+#include "qtk/model/model_source.h"
+
+namespace qtk {
+
+Result<std::unique_ptr<ModelInput>> OpenModelInput(const std::string& path) {
+  QTK_ASSIGN_OR_RETURN(ModelSource source, OpenModel(path));
+  return ModelInputFrom(std::move(source));
+}
+
+Result<std::unique_ptr<ModelInput>> ModelInputFrom(ModelSource source) {
+  if (source.format() == ModelFormat::kGguf) return MakeSplitGgufInput(*source.gguf());
+  const HfModelDirectory* directory = source.hf_directory();
+  if (directory != nullptr &&
+      std::filesystem::exists(std::filesystem::path(source.path()) / "config.json")) {
+    return ConvertHfDirectory(std::move(source));
+  }
+  return MakeSafetensorsInput(std::move(source));
+}
+
+}  // namespace qtk

@@ -1,0 +1,401 @@
+// tokenizer.model parsing and the llama.cpp vocabulary, against llama.cpp's own output.
+#include "qtk/convert/sentencepiece.h"
+
+#include <catch2/catch.hpp>
+
+#include "base/protobuf_wire.h"
+#include "test_support.h"
+
+namespace qtk {
+namespace {
+
+const char* const kPath = "tok.model";
+
+std::string ErrorOf(const std::vector<uint8_t>& bytes) {
+  Result<SentencePieceModel> model = ParseSentencePieceModel(bytes, kPath);
+  REQUIRE_FALSE(model.ok());
+  CHECK(model.status().code() == Status::Code::kCorruption);
+  return model.status().message();
+}
+
+WireWriter Piece(std::string_view text, PieceType type, float score = 0.0f) {
+  WireWriter piece;
+  piece.Bytes(1, text);
+  piece.Float(2, score);
+  piece.Varint(3, static_cast<uint64_t>(type));
+  return piece;
+}
+
+// A valid model: <unk>, <s>, </s>, "a", "b" (no byte fallback).
+WireWriter SmallModel() {
+  WireWriter proto;
+  proto.Message(1, Piece("<unk>", PieceType::kUnknown));
+  proto.Message(1, Piece("<s>", PieceType::kControl));
+  proto.Message(1, Piece("</s>", PieceType::kControl));
+  proto.Message(1, Piece("a", PieceType::kNormal, -1.0f));
+  proto.Message(1, Piece("b", PieceType::kUserDefined, -2.0f));
+  return proto;
+}
+
+TEST_CASE("a small handcrafted model parses", "[sentencepiece]") {
+  Result<SentencePieceModel> model = ParseSentencePieceModel(SmallModel().bytes(), kPath);
+  REQUIRE(model.ok());
+  REQUIRE(model->pieces.size() == 5);
+  CHECK(model->pieces[3].piece == "a");
+  CHECK(model->pieces[3].score == -1.0f);
+  CHECK(model->pieces[4].type == PieceType::kUserDefined);
+  CHECK(model->trainer_spec.model_type == 1);  // defaults when absent
+  CHECK(model->trainer_spec.pad_id == -1);
+}
+
+TEST_CASE("serialize then parse gives the same model", "[sentencepiece]") {
+  Result<SentencePieceModel> model = ParseSentencePieceModel(SmallModel().bytes(), kPath);
+  REQUIRE(model.ok());
+  model->trainer_spec.model_type = 2;
+  model->trainer_spec.pad_id = -1;
+  model->normalizer_spec.name = "identity";
+  model->normalizer_spec.remove_extra_whitespaces = false;
+  Result<SentencePieceModel> again =
+      ParseSentencePieceModel(SerializeSentencePieceModel(*model), kPath);
+  REQUIRE(again.ok());
+  REQUIRE(again->pieces.size() == model->pieces.size());
+  for (size_t i = 0; i < model->pieces.size(); ++i) {
+    CHECK(again->pieces[i].piece == model->pieces[i].piece);
+    CHECK(again->pieces[i].score == model->pieces[i].score);
+    CHECK(again->pieces[i].type == model->pieces[i].type);
+  }
+  CHECK(again->trainer_spec.model_type == 2);
+  CHECK(again->trainer_spec.pad_id == -1);
+  CHECK(again->normalizer_spec.name == "identity");
+  CHECK_FALSE(again->normalizer_spec.remove_extra_whitespaces);
+}
+
+TEST_CASE("wire-format errors name the offset and the problem", "[sentencepiece]") {
+  SECTION("truncated varint") {
+    CHECK(ErrorOf({0x0A, 0x85}) ==
+          "tok.model: offset 1 (0x1): ModelProto: field 1 length: varint is truncated, the "
+          "message ends after 1 bytes");
+  }
+  SECTION("varint longer than 10 bytes") {
+    std::vector<uint8_t> bytes = {0x10};  // field 2, varint
+    bytes.insert(bytes.end(), 10, 0xFF);
+    bytes.push_back(0x01);
+    CHECK(ErrorOf(bytes) ==
+          "tok.model: offset 1 (0x1): ModelProto: field 2: varint is longer than 10 bytes");
+  }
+  SECTION("length past the end") {
+    CHECK(ErrorOf({0x0A, 0x10, 'x'}) ==
+          "tok.model: offset 1 (0x1): ModelProto: field 1: length is 16, the message has only "
+          "1 bytes left");
+  }
+  SECTION("nested length past the end of its own message") {
+    // pieces { piece: length 5 but the piece message holds 2 bytes } then more data
+    CHECK(ErrorOf({0x0A, 0x02, 0x0A, 0x05, 'a', 'b', 'c', 'd', 'e'}) ==
+          "tok.model: offset 3 (0x3): pieces[0]: field 1: length is 5, the message has only 0 "
+          "bytes left");
+  }
+  SECTION("wrong wire type for pieces") {
+    CHECK(ErrorOf({0x08, 0x01}) ==
+          "tok.model: offset 0 (0x0): ModelProto: field 1 (pieces): wire type is 0 (varint), "
+          "expected 2 (length-delimited)");
+  }
+  SECTION("wrong wire type for score") {
+    CHECK(ErrorOf({0x0A, 0x02, 0x10, 0x01}) ==
+          "tok.model: offset 2 (0x2): pieces[0]: field 2 (score): wire type is 0 (varint), "
+          "expected 5 (fixed32)");
+  }
+  SECTION("fixed32 cut short") {
+    CHECK(ErrorOf({0x0A, 0x03, 0x15, 0x00, 0x00}) ==
+          "tok.model: offset 3 (0x3): pieces[0]: field 2: fixed32 needs 4 bytes, the message "
+          "ends after 2");
+  }
+  SECTION("group wire type") {
+    CHECK(ErrorOf({0x0B}) ==
+          "tok.model: offset 0 (0x0): ModelProto: field 1: wire type 3 (group) is not supported");
+  }
+  SECTION("wire type 7") {
+    CHECK(ErrorOf({0x0F}) ==
+          "tok.model: offset 0 (0x0): ModelProto: field 1: wire type is 7, must be 0, 1, 2 or 5");
+  }
+  SECTION("field number 0") {
+    CHECK(ErrorOf({0x00, 0x00}) ==
+          "tok.model: offset 0 (0x0): ModelProto: field number is 0, must be 1..536870911");
+  }
+  SECTION("wrong wire type inside trainer_spec") {
+    CHECK(ErrorOf({0x12, 0x05, 0x25, 0x00, 0x00, 0x00, 0x00}) ==
+          "tok.model: offset 2 (0x2): trainer_spec: field 4 (vocab_size): wire type is 5 "
+          "(fixed32), expected 0 (varint)");
+  }
+}
+
+TEST_CASE("SentencePiece loader rules are enforced", "[sentencepiece]") {
+  SECTION("piece type out of range") {
+    CHECK(ErrorOf({0x0A, 0x05, 0x0A, 0x01, 'a', 0x18, 0x09}) ==
+          "tok.model: offset 6 (0x6): pieces[0]: type is 9, must be 1..6 (NORMAL..BYTE)");
+  }
+  SECTION("invalid UTF-8") {
+    CHECK(ErrorOf({0x0A, 0x03, 0x0A, 0x01, 0xFF}) ==
+          "tok.model: offset 4 (0x4): pieces[0]: piece '\\xff' is not valid UTF-8");
+  }
+  SECTION("empty piece") {
+    WireWriter proto = SmallModel();
+    proto.Message(1, Piece("", PieceType::kNormal));
+    const size_t offset = SmallModel().bytes().size();
+    CHECK(ErrorOf(proto.bytes()) == "tok.model: offset " + std::to_string(offset) + " (0x" +
+                                        (std::stringstream() << std::hex << offset).str() +
+                                        "): pieces[5]: piece is empty");
+  }
+  SECTION("duplicate piece") {
+    WireWriter proto = SmallModel();
+    proto.Message(1, Piece("a", PieceType::kUnused));
+    CHECK_THAT(ErrorOf(proto.bytes()),
+               Catch::EndsWith("pieces[5]: piece 'a' is already defined at index 3"));
+  }
+  SECTION("the same text as a normal and a control piece is allowed") {
+    WireWriter proto = SmallModel();
+    proto.Message(1, Piece("a", PieceType::kControl));
+    CHECK(ParseSentencePieceModel(proto.bytes(), kPath).ok());
+  }
+  SECTION("two UNKNOWN pieces") {
+    WireWriter proto = SmallModel();
+    proto.Message(1, Piece("<unk2>", PieceType::kUnknown));
+    CHECK_THAT(ErrorOf(proto.bytes()),
+               Catch::EndsWith("pieces[5]: a second UNKNOWN piece, the first is at index 0"));
+  }
+  SECTION("no UNKNOWN piece") {
+    WireWriter proto;
+    proto.Message(1, Piece("a", PieceType::kNormal));
+    CHECK(ErrorOf(proto.bytes()) ==
+          "tok.model: offset 12 (0xc): ModelProto: ends without an UNKNOWN piece among its 1 "
+          "pieces");
+  }
+  SECTION("BYTE piece without byte_fallback") {
+    WireWriter proto = SmallModel();
+    proto.Message(1, Piece("<0x41>", PieceType::kByte));
+    CHECK_THAT(ErrorOf(proto.bytes()), Catch::EndsWith("pieces[5]: BYTE piece '<0x41>' although "
+                                                       "trainer_spec.byte_fallback is false"));
+  }
+  SECTION("malformed BYTE piece and missing bytes") {
+    WireWriter trainer;
+    trainer.Varint(35, 1);
+    WireWriter proto = SmallModel();
+    proto.Message(2, trainer);
+    WireWriter lower = proto;
+    lower.Message(1, Piece("<0x4a>", PieceType::kByte));
+    CHECK_THAT(ErrorOf(lower.bytes()),
+               Catch::EndsWith("pieces[5]: BYTE piece '<0x4a>' is not of the form <0xXX>"));
+    proto.Message(1, Piece("<0x00>", PieceType::kByte));
+    CHECK_THAT(ErrorOf(proto.bytes()),
+               Catch::Matches("tok\\.model: offset [0-9]+ \\(0x[0-9a-f]+\\): trainer_spec: "
+                              "byte_fallback is true but BYTE piece <0x01> is missing"));
+  }
+}
+
+TEST_CASE("vocabulary padding, truncation and piece types", "[sentencepiece]") {
+  Result<SentencePieceModel> model = ParseSentencePieceModel(SmallModel().bytes(), kPath);
+  REQUIRE(model.ok());
+  SECTION("config vocab_size larger than the model pads with [PAD<id>]") {
+    Result<VocabResult> result =
+        BuildSentencePieceVocab(*model, {.config_json = R"({"vocab_size": 7})"});
+    REQUIRE(result.ok());
+    const LlamaVocab& v = result->vocab;
+    REQUIRE(v.tokens.size() == 7);
+    CHECK(v.tokens[5] == "[PAD5]");
+    CHECK(v.tokens[6] == "[PAD6]");
+    CHECK(v.scores[6] == -10000.0f);
+    CHECK(v.token_types[6] == 5);
+    CHECK(v.token_types[4] == 1);  // USER_DEFINED becomes NORMAL
+    CHECK(v.token_types[0] == 2);
+    CHECK(v.token_types[1] == 3);
+  }
+  SECTION("config vocab_size smaller than the model drops pieces with a warning") {
+    Result<VocabResult> result =
+        BuildSentencePieceVocab(*model, {.config_json = R"({"vocab_size": 4})"});
+    REQUIRE(result.ok());
+    CHECK(result->vocab.tokens.size() == 4);
+    REQUIRE(result->warnings.size() == 1);
+    CHECK(result->warnings[0] == "ignore tokens from 4: id is out of range, max=3");
+  }
+  SECTION("no vocab_size: the model's size") {
+    Result<VocabResult> result = BuildSentencePieceVocab(*model, {.config_json = "{}"});
+    REQUIRE(result.ok());
+    CHECK(result->vocab.tokens.size() == 5);
+  }
+}
+
+TEST_CASE("added tokens, tokenizer_config and special ids", "[sentencepiece]") {
+  Result<SentencePieceModel> model = ParseSentencePieceModel(SmallModel().bytes(), kPath);
+  REQUIRE(model.ok());
+  VocabSources sources;
+  sources.config_json =
+      R"({"vocab_size": 8, "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 9,
+          "unk_token_id": null, "sep_token_id": [1, 2]})";
+  const std::string added = R"({"<extra>": 5, "<far>": 20})";
+  const std::string tokenizer_config = R"({
+    "add_bos_token": true, "add_eos_token": false, "add_unk_token": true,
+    "chat_template": "{{ messages }}",
+    "added_tokens_decoder": {
+      "6": {"content": "<|im_start|>", "special": false},
+      "7": {"content": "\u2581hello", "special": false},
+      "2": {"content": "</s>", "special": true}
+    }})";
+  sources.added_tokens_json = added;
+  sources.tokenizer_config_json = tokenizer_config;
+  Result<VocabResult> result = BuildSentencePieceVocab(*model, sources);
+  REQUIRE(result.ok());
+  const LlamaVocab& v = result->vocab;
+  CHECK(v.tokens[5] == "<extra>");
+  CHECK(v.token_types[5] == 4);
+  CHECK(v.scores[5] == -1000.0f);
+  CHECK(v.tokens[6] == "<|im_start|>");
+  CHECK(v.token_types[6] == 3);  // looks special
+  CHECK(v.tokens[7] == " hello");
+  CHECK(v.token_types[7] == 4);
+  CHECK(v.token_types[2] == 3);
+  CHECK(v.scores[2] == -1000.0f);
+  const std::vector<std::pair<std::string, uint32_t>> ids = {{"bos", 1}, {"eos", 2}};
+  CHECK(result->special.ids == ids);
+  const std::vector<std::pair<std::string, bool>> flags = {{"bos", true}, {"eos", false}};
+  CHECK(result->special.add_flags == flags);
+  CHECK(result->special.chat_template == "{{ messages }}");
+  CHECK(result->warnings ==
+        std::vector<std::string>{"ignore token 20: id is out of range, max=7",
+                                 "No handler for add_unk_token - skipping",
+                                 "Special token type pad, id 9 out of range, must be under 8 - "
+                                 "skipping"});
+  const std::vector<GgufKeyValue> metadata = SentencePieceVocabMetadata(*result);
+  std::vector<std::string> keys;
+  for (const auto& kv : metadata) keys.push_back(kv.key);
+  CHECK(keys ==
+        std::vector<std::string>{"tokenizer.ggml.model", "tokenizer.ggml.pre",
+                                 "tokenizer.ggml.tokens", "tokenizer.ggml.scores",
+                                 "tokenizer.ggml.token_type", "tokenizer.ggml.bos_token_id",
+                                 "tokenizer.ggml.eos_token_id", "tokenizer.ggml.add_bos_token",
+                                 "tokenizer.ggml.add_eos_token", "tokenizer.chat_template"});
+}
+
+TEST_CASE("bad JSON and bad special ids are reported", "[sentencepiece]") {
+  Result<SentencePieceModel> model = ParseSentencePieceModel(SmallModel().bytes(), kPath);
+  REQUIRE(model.ok());
+  Result<VocabResult> syntax = BuildSentencePieceVocab(*model, {.config_json = "{\"a\": }"});
+  REQUIRE_FALSE(syntax.ok());
+  CHECK_THAT(syntax.status().message(), Catch::StartsWith("config.json: offset 6 (0x6): json: "));
+  Result<VocabResult> negative =
+      BuildSentencePieceVocab(*model, {.config_json = R"({"bos_token_id": -1})"});
+  REQUIRE_FALSE(negative.ok());
+  CHECK(negative.status().message() == "config.json: bos_token_id is -1, must be >= 0");
+  Result<VocabResult> size =
+      BuildSentencePieceVocab(*model, {.config_json = R"({"vocab_size": "x"})"});
+  REQUIRE_FALSE(size.ok());
+  CHECK(size.status().message() ==
+        "config.json: vocab_size: expected a non-negative integer, got a string \"x\"");
+  // Padding to a hostile size would take any amount of memory.
+  Result<VocabResult> huge =
+      BuildSentencePieceVocab(*model, {.config_json = R"({"vocab_size": 1000000000000})"});
+  REQUIRE_FALSE(huge.ok());
+  CHECK(huge.status().message() ==
+        "config.json: vocab_size is 1000000000000, more tokens than qtk accepts (16777216)");
+}
+
+// The tokenizer.* keys of a reference GGUF, in file order.
+std::vector<GgufKeyValue> TokenizerKeys(const GgufFile& file) {
+  std::vector<GgufKeyValue> keys;
+  for (const GgufKeyValue& kv : file.metadata()) {
+    if (kv.key.starts_with("tokenizer.")) keys.push_back(kv);
+  }
+  return keys;
+}
+
+TEST_CASE("tokenizer metadata equals llama.cpp's convert output", "[sentencepiece][testdata]") {
+  QTK_REQUIRE_TESTDATA(testdata);
+  for (std::string name : {"synth-a", "stories260K", "stories260K-bf16-sharded"}) {
+    INFO(name);
+    const auto dir = testdata / "models" / name;
+    Result<SentencePieceModel> model = ReadSentencePieceModel((dir / "tokenizer.model").string());
+    REQUIRE(model.ok());
+    CHECK(model->pieces.size() == 512);
+    CHECK(model->trainer_spec.model_type == 2);
+    CHECK(model->trainer_spec.byte_fallback);
+    const std::string config = testing::ReadFileText(dir / "config.json");
+    Result<VocabResult> vocab = BuildSentencePieceVocab(*model, {.config_json = config});
+    REQUIRE(vocab.ok());
+    CHECK(vocab->warnings.empty());
+    const std::vector<GgufKeyValue> ours = SentencePieceVocabMetadata(*vocab);
+
+    const std::string reference_model = name == "synth-a" ? "synth-a" : "stories260K";
+    for (std::string type : {"f32", "bf16"}) {
+      Result<GgufFile> reference =
+          ReadGgufFile((testdata / "reference" / "llama.cpp" / reference_model /
+                        (reference_model + "-convert-" + type + ".gguf"))
+                           .string());
+      REQUIRE(reference.ok());
+      const std::vector<GgufKeyValue> theirs = TokenizerKeys(*reference);
+      REQUIRE(ours.size() == theirs.size());
+      for (size_t i = 0; i < ours.size(); ++i) {
+        INFO(theirs[i].key);
+        CHECK(ours[i].key == theirs[i].key);
+        CHECK(ours[i].value == theirs[i].value);
+      }
+    }
+  }
+}
+
+TEST_CASE("tokens, scores and types equal the published stories260K.gguf",
+          "[sentencepiece][testdata]") {
+  QTK_REQUIRE_TESTDATA(testdata);
+  Result<SentencePieceModel> model =
+      ReadSentencePieceModel((testdata / "models" / "stories260K" / "tokenizer.model").string());
+  REQUIRE(model.ok());
+  Result<VocabResult> vocab = BuildSentencePieceVocab(*model, {.config_json = "{}"});
+  REQUIRE(vocab.ok());
+  Result<GgufFile> published = ReadGgufFile((testdata / "gguf" / "stories260K.gguf").string());
+  REQUIRE(published.ok());
+  const std::vector<GgufKeyValue> ours = SentencePieceVocabMetadata(*vocab);
+  for (std::string key :
+       {"tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type"}) {
+    INFO(key);
+    const GgufValue* theirs = published->FindValue(key);
+    REQUIRE(theirs != nullptr);
+    auto it = std::find_if(ours.begin(), ours.end(),
+                           [&](const GgufKeyValue& kv) { return kv.key == key; });
+    REQUIRE(it != ours.end());
+    CHECK(it->value == *theirs);
+  }
+}
+
+}  // namespace
+}  // namespace qtk
+
+namespace qtk {
+namespace {
+
+TEST_CASE("truncated and corrupted models are rejected without crashing", "[sentencepiece]") {
+  // leveldb's corruption_test idea: damage the bytes everywhere and require a clean answer.
+  SentencePieceModel model;
+  model.pieces = {{"<unk>", 0, PieceType::kUnknown},
+                  {"<s>", 0, PieceType::kControl},
+                  {"hello", -1, PieceType::kNormal},
+                  {"\xE2\x96\x81w", -2, PieceType::kNormal}};
+  const std::vector<uint8_t> bytes = SerializeSentencePieceModel(model);
+  REQUIRE(ParseSentencePieceModel(bytes, kPath).ok());
+  size_t n_rejected = 0;
+  for (size_t size = 0; size < bytes.size(); ++size) {
+    const std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(size));
+    Result<SentencePieceModel> parsed = ParseSentencePieceModel(prefix, kPath);
+    if (!parsed.ok()) {
+      ++n_rejected;
+      CHECK_THAT(parsed.status().message(), Catch::StartsWith("tok.model"));
+    }
+  }
+  CHECK(n_rejected >= bytes.size() - 8);  // only cuts at message boundaries can still parse
+  for (size_t offset = 0; offset < bytes.size(); ++offset) {
+    for (uint8_t flip : {0x01, 0x80, 0xFF}) {
+      std::vector<uint8_t> damaged = bytes;
+      damaged[offset] ^= flip;
+      (void)ParseSentencePieceModel(damaged, kPath);  // must not crash or read out of bounds
+    }
+  }
+}
+
+}  // namespace
+}  // namespace qtk
