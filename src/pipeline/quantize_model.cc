@@ -405,125 +405,195 @@ bool NeedsFloat(const std::vector<OpenOutput>& outputs, size_t input_index,
   return false;
 }
 
+// One QuantizeModel call, step by step: open the outputs; for each input tensor, quantize
+// it by chunks or read it whole, then write it into every output; finish the outputs.
+// Chunked outputs are written in the background while the next tensor is quantized, from one
+// of two sets of buffers (the other set is being filled).
+class ModelQuantizer {
+ public:
+  ModelQuantizer(const ModelInput& input, const QuantizeModelOptions& options)
+      : input_(input), options_(options) {}
+
+  Status OpenOutputs(const std::vector<OutputPlan>& plans);
+  Status ProcessTensor(size_t i);
+  Result<QuantizeSummary> Finish();
+
+ private:
+  // One input tensor on its way through.
+  struct TensorWork {
+    size_t index = 0;
+    std::span<const uint8_t> stored;  // empty: it must be read as F32
+    bool chunked = false;
+    std::vector<int64_t> target_of_output;  // into the chunked targets; -1: none
+    std::vector<std::vector<std::vector<uint8_t>>> scheme_tensors;  // per target, chunked
+  };
+
+  Status QuantizeByChunks(TensorWork& work);
+  Status ReadWhole(const TensorWork& work);
+  Status WriteOutputs(TensorWork& work);
+  Status FinishPendingWrite() {
+    return pending_write_.valid() ? pending_write_.get() : Status::Ok();
+  }
+
+  const ModelInput& input_;
+  const QuantizeModelOptions& options_;
+  std::vector<OpenOutput> outputs_;
+  QuantizeSummary summary_;
+  uint64_t bytes_total_ = 0;  // of every input tensor, as stored
+  uint64_t bytes_done_ = 0;
+  // The whole-tensor path: the tensor as F32, its largest magnitude, one output's bytes.
+  std::vector<float> values_;
+  float largest_ = 0.0f;
+  std::vector<uint8_t> out_;
+  // The chunked path's two sets of output buffers, one per output each.
+  std::array<std::vector<std::vector<uint8_t>>, 2> chunk_buffers_;
+  // The previous tensor's background write. Declared last, so that it is destroyed (its
+  // destructor waits for the write) before the buffers it reads.
+  std::future<Status> pending_write_;
+};
+
+Status ModelQuantizer::OpenOutputs(const std::vector<OutputPlan>& plans) {
+  for (const OutputPlan& plan : plans) QTK_RETURN_IF_ERROR(CheckKernelsExist(plan));
+  for (const OutputPlan& plan : plans) {
+    QTK_ASSIGN_OR_RETURN(OpenOutput output, Open(plan, input_.tensors().size(), options_));
+    outputs_.push_back(std::move(output));
+  }
+  summary_.input_bytes = input_.file_bytes();
+  bytes_total_ = input_.stored_tensor_bytes();
+  chunk_buffers_[0].resize(outputs_.size());
+  chunk_buffers_[1].resize(outputs_.size());
+  return Status::Ok();
+}
+
+Status ModelQuantizer::ProcessTensor(size_t i) {
+  const InputTensor& tensor = input_.tensors()[i];
+  QTK_RETURN_IF_ERROR(input_.CheckUnchanged(i));
+  TensorWork work;
+  work.index = i;
+  work.stored = input_.StoredBytes(i);
+  const bool needs_float = NeedsFloat(outputs_, i, work.stored);
+  // Schemes with per-tensor statistics need the whole tensor at once; the rest go by chunks.
+  work.chunked = needs_float && tensor.n_elements() > 0 &&
+                 !NeedsWholeTensor(outputs_, i, tensor.row_length(), options_.nan_policy);
+  work.target_of_output.assign(outputs_.size(), -1);
+  if (work.chunked) {
+    QTK_RETURN_IF_ERROR(QuantizeByChunks(work));
+  } else if (needs_float) {
+    QTK_RETURN_IF_ERROR(ReadWhole(work));
+  }
+  QTK_RETURN_IF_ERROR(WriteOutputs(work));
+  input_.Release(i);
+  bytes_done_ += input_.stored_n_bytes(i);
+  if (options_.progress) {
+    options_.progress({i + 1, input_.tensors().size(), tensor.name, bytes_done_, bytes_total_});
+  }
+  return Status::Ok();
+}
+
+// Every output that quantizes tensor `work.index` gets its bytes (or its scheme's tensors)
+// computed a cache-sized chunk of rows at a time, into this tensor's set of buffers.
+Status ModelQuantizer::QuantizeByChunks(TensorWork& work) {
+  const size_t i = work.index;
+  input_.Prefetch(i);
+  std::vector<std::vector<uint8_t>>& chunked_out = chunk_buffers_[i % 2];
+  std::vector<ChunkTarget> targets;
+  for (size_t o = 0; o < outputs_.size(); ++o) {
+    const int64_t position = outputs_[o].position_of_input[i];
+    if (position < 0) continue;
+    const PlannedTensor& planned = outputs_[o].plan->tensors[static_cast<size_t>(position)];
+    if (!planned.quantize && !work.stored.empty()) continue;
+    QTK_ASSIGN_OR_RETURN(std::span<const float> importance, ImportanceFor(planned, options_));
+    if (!planned.scheme) chunked_out[o].resize(planned.output_bytes);
+    work.target_of_output[o] = static_cast<int64_t>(targets.size());
+    targets.push_back({&planned, chunked_out[o], importance,
+                       LargestMagnitude(importance) > kAlwaysFiniteImportance});
+  }
+  return QuantizeChunked(input_, i, targets, options_, &summary_.n_nonfinite_zeroed,
+                         &work.scheme_tensors);
+}
+
+// The whole tensor as F32, with the NaN policy applied.
+Status ModelQuantizer::ReadWhole(const TensorWork& work) {
+  const size_t i = work.index;
+  values_.resize(static_cast<size_t>(input_.tensors()[i].n_elements()));
+  QTK_RETURN_IF_ERROR(input_.ReadF32(i, values_, options_.n_threads));
+  QTK_ASSIGN_OR_RETURN(largest_, ApplyNanPolicy(input_, i, values_, options_.nan_policy,
+                                                options_.n_threads, &summary_.n_nonfinite_zeroed));
+  return Status::Ok();
+}
+
+// Tensor `work.index` into every output that holds it: copied as stored, quantized from the
+// whole tensor here, or (chunked) handed to the background writer.
+Status ModelQuantizer::WriteOutputs(TensorWork& work) {
+  const size_t i = work.index;
+  std::vector<std::vector<uint8_t>>& chunked_out = chunk_buffers_[i % 2];
+  std::vector<WriteJob> jobs;  // the chunked outputs, written in the background
+  for (size_t o = 0; o < outputs_.size(); ++o) {
+    OpenOutput& output = outputs_[o];
+    const int64_t position = output.position_of_input[i];
+    if (position < 0) continue;
+    const PlannedTensor& planned = output.plan->tensors[static_cast<size_t>(position)];
+    const size_t layout_index = planned.first_layout_index;
+    if (work.chunked && planned.scheme) {
+      const auto& parts = work.scheme_tensors[static_cast<size_t>(work.target_of_output[o])];
+      for (size_t k = 0; k < parts.size(); ++k) {
+        jobs.push_back({&*output.writer, layout_index + k, parts[k]});
+      }
+      continue;
+    }
+    if (work.chunked && (planned.quantize || work.stored.empty())) {
+      jobs.push_back({&*output.writer, layout_index, chunked_out[o]});
+      continue;
+    }
+    // Written here: the writer must not be in use by the background write.
+    QTK_RETURN_IF_ERROR(FinishPendingWrite());
+    if (!planned.quantize && !work.stored.empty()) {
+      QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(layout_index, work.stored));
+      continue;
+    }
+    if (planned.scheme) {
+      QTK_RETURN_IF_ERROR(WriteSchemeTensor(planned, values_, *output.writer, options_));
+      continue;
+    }
+    out_.resize(planned.output_bytes);
+    QTK_RETURN_IF_ERROR(QuantizeTensor(planned, values_, out_, options_));
+    QTK_RETURN_IF_ERROR(
+        CheckOutput(planned, values_, largest_, out_, options_).WithPrefix(input_.path()));
+    QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(layout_index, out_));
+  }
+  if (jobs.empty()) return Status::Ok();
+  QTK_RETURN_IF_ERROR(FinishPendingWrite());  // frees the other set of buffers
+  pending_write_ = std::async(
+      std::launch::async, [jobs = std::move(jobs), parts = std::move(work.scheme_tensors)] {
+        for (const WriteJob& job : jobs) {
+          QTK_RETURN_IF_ERROR(job.writer->WriteTensorAt(job.index, job.bytes));
+        }
+        return Status::Ok();
+      });
+  return Status::Ok();
+}
+
+Result<QuantizeSummary> ModelQuantizer::Finish() {
+  QTK_RETURN_IF_ERROR(FinishPendingWrite());
+  if (options_.should_stop && options_.should_stop()) return Status::Cancelled("interrupted");
+  for (OpenOutput& output : outputs_) {
+    QTK_RETURN_IF_ERROR(output.writer->Finish());
+    summary_.outputs.push_back({output.plan->spec.path, output.plan->layout.file_bytes()});
+  }
+  return summary_;
+}
+
 }  // namespace
 
 Result<QuantizeSummary> QuantizeModel(const ModelInput& input, const std::vector<OutputPlan>& plans,
                                       const QuantizeModelOptions& options) {
-  for (const OutputPlan& plan : plans) QTK_RETURN_IF_ERROR(CheckKernelsExist(plan));
-  const auto& tensors = input.tensors();
-  std::vector<OpenOutput> outputs;
-  for (const OutputPlan& plan : plans) {
-    QTK_ASSIGN_OR_RETURN(OpenOutput output, Open(plan, tensors.size(), options));
-    outputs.push_back(std::move(output));
-  }
-  QuantizeSummary summary;
-  summary.input_bytes = input.file_bytes();
-  const uint64_t bytes_total = input.stored_tensor_bytes();
-  uint64_t bytes_done = 0;
-  std::vector<float> values;
-  float largest = 0.0f;
-  std::vector<uint8_t> out;
-  // Two sets of output buffers: one tensor's are written while the next one's are filled.
-  std::array<std::vector<std::vector<uint8_t>>, 2> chunk_buffers;
-  chunk_buffers[0].resize(outputs.size());
-  chunk_buffers[1].resize(outputs.size());
-  // The previous tensor's writes, overlapping this tensor's work (its destructor waits, so
-  // it is declared after everything it uses).
-  std::future<Status> pending_write;
-  auto finish_pending_write = [&pending_write]() -> Status {
-    return pending_write.valid() ? pending_write.get() : Status::Ok();
-  };
-  for (size_t i = 0; i < tensors.size(); ++i) {
+  ModelQuantizer quantizer(input, options);
+  QTK_RETURN_IF_ERROR(quantizer.OpenOutputs(plans));
+  for (size_t i = 0; i < input.tensors().size(); ++i) {
     if (options.should_stop && options.should_stop()) return Status::Cancelled("interrupted");
-    const InputTensor& tensor = tensors[i];
-    QTK_RETURN_IF_ERROR(input.CheckUnchanged(i));
-    const std::span<const uint8_t> stored = input.StoredBytes(i);
-    const bool needs_float = NeedsFloat(outputs, i, stored);
-    // Schemes with per-tensor statistics need the whole tensor at once; the rest go by chunks.
-    const bool chunked = needs_float && tensor.n_elements() > 0 &&
-                         !NeedsWholeTensor(outputs, i, tensor.row_length(), options.nan_policy);
-    std::vector<int64_t> target_of_output(outputs.size(), -1);
-    std::vector<std::vector<std::vector<uint8_t>>> scheme_tensors;
-    std::vector<std::vector<uint8_t>>& chunked_out = chunk_buffers[i % 2];
-    if (chunked) {
-      input.Prefetch(i);
-      std::vector<ChunkTarget> targets;
-      for (size_t o = 0; o < outputs.size(); ++o) {
-        const int64_t position = outputs[o].position_of_input[i];
-        if (position < 0) continue;
-        const PlannedTensor& planned = outputs[o].plan->tensors[static_cast<size_t>(position)];
-        if (!planned.quantize && !stored.empty()) continue;
-        QTK_ASSIGN_OR_RETURN(std::span<const float> importance, ImportanceFor(planned, options));
-        if (!planned.scheme) chunked_out[o].resize(planned.output_bytes);
-        target_of_output[o] = static_cast<int64_t>(targets.size());
-        targets.push_back({&planned, chunked_out[o], importance,
-                           LargestMagnitude(importance) > kAlwaysFiniteImportance});
-      }
-      QTK_RETURN_IF_ERROR(QuantizeChunked(input, i, targets, options, &summary.n_nonfinite_zeroed,
-                                          &scheme_tensors));
-    } else if (needs_float) {
-      values.resize(static_cast<size_t>(tensor.n_elements()));
-      QTK_RETURN_IF_ERROR(input.ReadF32(i, values, options.n_threads));
-      QTK_ASSIGN_OR_RETURN(largest, ApplyNanPolicy(input, i, values, options.nan_policy,
-                                                   options.n_threads, &summary.n_nonfinite_zeroed));
-    }
-    std::vector<WriteJob> jobs;  // the chunked outputs, written in the background
-    for (size_t o = 0; o < outputs.size(); ++o) {
-      OpenOutput& output = outputs[o];
-      const int64_t position = output.position_of_input[i];
-      if (position < 0) continue;
-      const PlannedTensor& planned = output.plan->tensors[static_cast<size_t>(position)];
-      const size_t layout_index = planned.first_layout_index;
-      if (chunked && planned.scheme) {
-        const auto& parts = scheme_tensors[static_cast<size_t>(target_of_output[o])];
-        for (size_t k = 0; k < parts.size(); ++k) {
-          jobs.push_back({&*output.writer, layout_index + k, parts[k]});
-        }
-        continue;
-      }
-      if (chunked && (planned.quantize || stored.empty())) {
-        jobs.push_back({&*output.writer, layout_index, chunked_out[o]});
-        continue;
-      }
-      // Written here: the writer must not be in use by the background write.
-      QTK_RETURN_IF_ERROR(finish_pending_write());
-      if (!planned.quantize && !stored.empty()) {
-        QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(layout_index, stored));
-        continue;
-      }
-      if (planned.scheme) {
-        QTK_RETURN_IF_ERROR(WriteSchemeTensor(planned, values, *output.writer, options));
-        continue;
-      }
-      out.resize(planned.output_bytes);
-      QTK_RETURN_IF_ERROR(QuantizeTensor(planned, values, out, options));
-      QTK_RETURN_IF_ERROR(
-          CheckOutput(planned, values, largest, out, options).WithPrefix(input.path()));
-      QTK_RETURN_IF_ERROR(output.writer->WriteTensorAt(layout_index, out));
-    }
-    if (!jobs.empty()) {
-      QTK_RETURN_IF_ERROR(finish_pending_write());  // frees the other set of buffers
-      pending_write = std::async(
-          std::launch::async, [jobs = std::move(jobs), parts = std::move(scheme_tensors)] {
-            for (const WriteJob& job : jobs) {
-              QTK_RETURN_IF_ERROR(job.writer->WriteTensorAt(job.index, job.bytes));
-            }
-            return Status::Ok();
-          });
-    }
-    input.Release(i);
-    bytes_done += input.stored_n_bytes(i);
-    if (options.progress) {
-      options.progress({i + 1, tensors.size(), tensor.name, bytes_done, bytes_total});
-    }
+    QTK_RETURN_IF_ERROR(quantizer.ProcessTensor(i));
   }
-  QTK_RETURN_IF_ERROR(finish_pending_write());
-  if (options.should_stop && options.should_stop()) return Status::Cancelled("interrupted");
-  for (OpenOutput& output : outputs) {
-    QTK_RETURN_IF_ERROR(output.writer->Finish());
-    summary.outputs.push_back({output.plan->spec.path, output.plan->layout.file_bytes()});
-  }
-  return summary;
+  return quantizer.Finish();
 }
 
 }  // namespace qtk
