@@ -14,6 +14,7 @@
 
 #include "base/parallel.h"
 #include "base/string_util.h"
+#include "qtk/base/shape.h"
 #include "qtk/convert/architecture.h"
 #include "qtk/convert/sentencepiece.h"
 #include "qtk/model/model_input.h"
@@ -164,10 +165,6 @@ class SafetensorsInput final : public ModelInput {
   std::vector<std::string> warnings_;
 };
 
-std::vector<int64_t> Reversed(std::vector<int64_t> shape) {
-  return std::vector<int64_t>(shape.rbegin(), shape.rend());
-}
-
 std::string FirstMatrixDtype(const ModelSource& source) {
   for (const ModelTensor& tensor : source.tensors()) {
     if (tensor.shape.size() >= 2) return std::string(tensor.dtype.name());
@@ -224,7 +221,7 @@ Result<std::unique_ptr<ModelInput>> ConvertHfDirectory(ModelSource source) {
                        ParseHfModelConfig(directory.config.text(), (dir / "config.json").string()));
   std::vector<HfTensor> hf_tensors;
   for (const ModelTensor& tensor : source.tensors()) {
-    hf_tensors.push_back({tensor.name, tensor.shape,
+    hf_tensors.push_back({tensor.name, ToOutermostFirst(tensor.shape),
                           std::filesystem::path(source.files()[tensor.file]).filename().string()});
   }
   QTK_ASSIGN_OR_RETURN(ConversionPlan plan,
@@ -262,7 +259,7 @@ std::unique_ptr<ModelInput> MakeSafetensorsInput(ModelSource source) {
   const std::string name = std::filesystem::path(source.path()).stem().string();
   auto input = std::make_unique<SafetensorsInput>(std::move(source), description, false);
   for (const ModelTensor& tensor : input->source().tensors()) {
-    input->Add({tensor.name, GgmlType::kF32, Reversed(tensor.shape)}, {&tensor});
+    input->Add({tensor.name, GgmlType::kF32, tensor.shape}, {&tensor});
   }
   input->SetMetadata(
       {{"general.type", GgufValue::String("model")}, {"general.name", GgufValue::String(name)}});

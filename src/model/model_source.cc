@@ -68,9 +68,7 @@ class ModelSourceBuilder {
     model.sources_ = {file.source()};
     model.tensors_.reserve(file.tensors().size());
     for (const GgufTensorInfo& info : file.tensors()) {
-      // GGUF's ne[] is fastest first; the view is outermost first.
-      std::vector<int64_t> shape(info.shape.rbegin(), info.shape.rend());
-      model.tensors_.push_back({info.name, TensorDtype::Ggml(info.type), std::move(shape), 0,
+      model.tensors_.push_back({info.name, TensorDtype::Ggml(info.type), info.shape, 0,
                                 file.data_offset() + info.offset, info.n_bytes});
     }
     model.gguf_ = std::move(file);
@@ -107,8 +105,8 @@ class ModelSourceBuilder {
     for (SafetensorsCheckpoint::TensorRef ref : checkpoint.tensors()) {
       const SafetensorsTensorInfo& info = checkpoint.Info(ref);
       const uint64_t offset = checkpoint.shards()[ref.shard].data_offset() + info.begin;
-      model.tensors_.push_back({info.name, TensorDtype::Safetensors(info.dtype), info.shape,
-                                ref.shard, offset, info.n_bytes()});
+      model.tensors_.push_back({info.name, TensorDtype::Safetensors(info.dtype),
+                                ToGgufOrder(info.shape), ref.shard, offset, info.n_bytes()});
     }
     AddMetadata(model.metadata_, checkpoint);
     Index(model);

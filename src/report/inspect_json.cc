@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "qtk/base/shape.h"
 #include "qtk/report/inspect.h"
 #include "report/inspect_common.h"
 
@@ -76,7 +77,7 @@ Json MetadataJson(const GgufKeyValue& kv, size_t max_items) {
 Json TensorJson(const ModelTensor& tensor) {
   return {{"name", tensor.name},
           {"type", std::string(tensor.dtype.name())},
-          {"shape", tensor.shape},
+          {"shape", ToOutermostFirst(tensor.shape)},
           {"bytes", tensor.n_bytes},
           {"parameters", tensor.n_elements()},
           {"file", tensor.file},

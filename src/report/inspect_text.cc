@@ -6,6 +6,7 @@
 
 #include "base/string_util.h"
 #include "base/text_table.h"
+#include "qtk/base/shape.h"
 #include "qtk/report/inspect.h"
 #include "report/inspect_common.h"
 
@@ -133,7 +134,8 @@ void AppendTensors(const ModelSource& model, const InspectOptions& options, std:
   table.AddRow(header);
   for (const ModelTensor& tensor : model.tensors()) {
     std::vector<std::string> row = {Printable(tensor.name, 4096), std::string(tensor.dtype.name()),
-                                    ShapeText(tensor.shape), WithThousands(tensor.n_bytes)};
+                                    ShapeText(ToOutermostFirst(tensor.shape)),
+                                    WithThousands(tensor.n_bytes)};
     if (show_file) row.push_back(std::to_string(tensor.file + 1));
     table.AddRow(std::move(row));
   }

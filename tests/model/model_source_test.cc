@@ -59,7 +59,7 @@ TEST_CASE("model source: every container opens to the same kind of view",
   }
 }
 
-TEST_CASE("model source: shapes are outermost first in every format", "[safetensors][testdata]") {
+TEST_CASE("model source: shapes are in GGUF order in every format", "[safetensors][testdata]") {
   QTK_REQUIRE_TESTDATA(testdata);
   Result<ModelSource> gguf = OpenModel((testdata / "gguf" / "stories260K.gguf").string());
   Result<ModelSource> hf = OpenModel((testdata / "models" / "stories260K").string());
@@ -70,7 +70,7 @@ TEST_CASE("model source: shapes are outermost first in every format", "[safetens
   REQUIRE(embd != nullptr);
   REQUIRE(embed != nullptr);
   CHECK(gguf->gguf()->FindTensor("token_embd.weight")->shape == std::vector<int64_t>{64, 512});
-  CHECK(embd->shape == std::vector<int64_t>{512, 64});
+  CHECK(embd->shape == std::vector<int64_t>{64, 512});  // GGUF order, as the file
   CHECK(embed->shape == embd->shape);
   CHECK(embd->dtype.name() == "F32");
   CHECK(embed->dtype.name() == "F32");

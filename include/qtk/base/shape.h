@@ -1,11 +1,14 @@
 // Tensor shapes.
 //
-// The convention of every public type that models a tensor for quantization (GgufTensorInfo,
-// InputTensor, PlannedTensor, WeightInfo, ...) is GGUF's: shape[0] is the innermost
-// dimension, the row length (ne[0]), and the last is the outermost. The two types that show
-// a file's tensors as the file stores them (ModelTensor, SafetensorsTensorInfo, and the
-// Hugging Face side of conversion) keep the stored order, outermost first, and say so where
-// they are declared; ToGgufOrder turns one into the other.
+// One convention for the public types that model a tensor (GgufTensorInfo, ModelTensor,
+// InputTensor, PlannedTensor, WeightInfo, ...): GGUF's. shape[0] is the innermost dimension,
+// the row length (ne[0]); the last is the outermost.
+//
+// Outermost first is how safetensors, numpy and PyTorch write shapes, and how qtk shows them
+// to people (`qtk inspect`). It appears only where those files are parsed or written
+// (SafetensorsTensorInfo, SafetensorsTensorSpec) and on the Hugging Face side of conversion
+// (HfTensor, and SynthTensor, which describes a Hugging Face checkpoint), each of which says
+// so; ToGgufOrder and ToOutermostFirst convert.
 #ifndef QTK_BASE_SHAPE_H_
 #define QTK_BASE_SHAPE_H_
 
@@ -23,9 +26,14 @@ inline int64_t ElementCount(std::span<const int64_t> shape) {
   return n;
 }
 
-// An outermost-first shape in GGUF order, and back (the reverse either way).
-inline std::vector<int64_t> ToGgufOrder(std::span<const int64_t> shape) {
-  return std::vector<int64_t>(shape.rbegin(), shape.rend());
+// An outermost-first shape in GGUF order.
+inline std::vector<int64_t> ToGgufOrder(std::span<const int64_t> outermost_first) {
+  return std::vector<int64_t>(outermost_first.rbegin(), outermost_first.rend());
+}
+
+// A GGUF-order shape outermost first.
+inline std::vector<int64_t> ToOutermostFirst(std::span<const int64_t> gguf_order) {
+  return std::vector<int64_t>(gguf_order.rbegin(), gguf_order.rend());
 }
 
 }  // namespace qtk

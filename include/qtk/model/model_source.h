@@ -6,10 +6,9 @@
 // other file a safetensors file. Everything is validated on opening; only headers are read
 // (the files are mapped, tensor data is touched when TensorData() is read).
 //
-// One convention for every format: shapes are OUTERMOST dimension first (row-major, as
-// safetensors, numpy and PyTorch write them). For GGUF tensors this is the reverse of the
-// file's ne[] order, so a model shows the same shapes before and after conversion; the row
-// length (ne[0]) is shape.back().
+// Shapes are in GGUF order, as in every public type (base/shape.h): the row length first. For
+// a safetensors tensor that is the reverse of the file's own order; `qtk inspect` shows
+// shapes outermost first, so a model shows the same shapes before and after conversion.
 #ifndef QTK_MODEL_MODEL_SOURCE_H_
 #define QTK_MODEL_MODEL_SOURCE_H_
 
@@ -35,7 +34,7 @@ namespace qtk {
 struct ModelTensor {
   std::string name;
   TensorDtype dtype;
-  std::vector<int64_t> shape;  // outermost first (see the top of this file)
+  std::vector<int64_t> shape;  // GGUF order: shape[0] is the row length
   size_t file = 0;             // into ModelSource::files()
   uint64_t offset = 0;         // absolute byte offset of the data in that file
   uint64_t n_bytes = 0;
