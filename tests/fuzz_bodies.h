@@ -160,12 +160,12 @@ inline Status FuzzImportanceMatrix(std::span<const uint8_t> bytes) {
       }
     }
     const int64_t n_matrices = std::max<int64_t>(entry.n_matrices, 1);
-    const auto n_per_row = static_cast<int64_t>(entry.weights.size()) / n_matrices;
-    Result<std::span<const float>> weights = matrix->WeightsFor(entry.name, n_per_row, n_matrices);
+    const auto row_length = static_cast<int64_t>(entry.weights.size()) / n_matrices;
+    Result<std::span<const float>> weights = matrix->WeightsFor(entry.name, row_length, n_matrices);
     if (!weights.ok() || weights->size() != entry.weights.size()) {
       FuzzFinding("entry '" + entry.name + "': its own shape is refused");
     }
-    (void)matrix->WeightsFor(entry.name, n_per_row + 1, n_matrices);
+    (void)matrix->WeightsFor(entry.name, row_length + 1, n_matrices);
     if (matrix->Find(entry.name) != &entry) FuzzFinding("lookup of '" + entry.name + "' fails");
   }
   return Status::Ok();
@@ -222,8 +222,8 @@ inline void FuzzQuantizeRows(std::span<const uint8_t> bytes) {
   const GgmlTypeTraits* named = FindGgmlType(bytes[0]);
   const GgmlType type =
       named != nullptr && CanQuantize(named->type) ? named->type : types[bytes[0] % types.size()];
-  const int64_t n_per_row = GgmlBlockSize(type) * (1 + bytes[1] % 4);
-  const auto row = static_cast<size_t>(n_per_row);
+  const int64_t row_length = GgmlBlockSize(type) * (1 + bytes[1] % 4);
+  const auto row = static_cast<size_t>(row_length);
   const bool use_importance = (bytes[2] & 1) != 0 || RequiresImportance(type);
   size_t n_floats = (bytes.size() - 3) / sizeof(float);
   const uint8_t* floats = bytes.data() + 3;
@@ -242,11 +242,11 @@ inline void FuzzQuantizeRows(std::span<const uint8_t> bytes) {
   const size_t n_rows = n_floats / row;
   if (n_rows == 0) return;
   const std::vector<float> src = FuzzFloats(floats, n_rows * row);
-  std::vector<uint8_t> dst(n_rows * GgmlRowBytes(type, n_per_row));
-  if (!QuantizeRows(type, src, n_per_row, dst, options).ok()) return;
+  std::vector<uint8_t> dst(n_rows * GgmlRowBytes(type, row_length));
+  if (!QuantizeRows(type, src, row_length, dst, options).ok()) return;
   if (!CanDequantize(type)) return;
   std::vector<float> back(src.size());
-  const Status decoded = DequantizeRows(type, dst, n_per_row, back);
+  const Status decoded = DequantizeRows(type, dst, row_length, back);
   if (!decoded.ok()) FuzzFinding("cannot decode its own output: " + decoded.message());
   FuzzCheckDecoded(type, src, importance, back);
 }

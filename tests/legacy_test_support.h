@@ -92,11 +92,12 @@ inline std::string DiffRowQuantizer(const std::filesystem::path& f32_file,
       continue;
     }
     const auto* x = reinterpret_cast<const float*>(source->TensorData(*info).data());
-    const int64_t n_per_row = info->row_length();
-    const uint64_t row_bytes = GgmlRowBytes(type, n_per_row);
+    const int64_t row_length = info->row_length();
+    const uint64_t row_bytes = GgmlRowBytes(type, row_length);
     std::vector<uint8_t> out(static_cast<size_t>(info->n_rows()) * row_bytes);
     for (int64_t row = 0; row < info->n_rows(); ++row) {
-      quantize(x + row * n_per_row, out.data() + static_cast<uint64_t>(row) * row_bytes, n_per_row);
+      quantize(x + row * row_length, out.data() + static_cast<uint64_t>(row) * row_bytes,
+               row_length);
     }
     ++*n_compared;
     const std::string actual = Sha256Hex(out);

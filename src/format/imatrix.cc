@@ -266,11 +266,11 @@ class GgufImatrixReader {
   // the quantizers.
   Status Divide(const GgufTensorInfo& sums, const uint8_t* sum_data, const uint8_t* count_data,
                 ImportanceEntry* entry) const {
-    const int64_t n_per_row = sums.row_length();
+    const int64_t row_length = sums.row_length();
     for (int64_t m = 0; m < entry->n_matrices; ++m) {
       const float count = LoadFloat(count_data + 4 * m);
-      for (int64_t c = 0; c < n_per_row; ++c) {
-        const int64_t k = m * n_per_row + c;
+      for (int64_t c = 0; c < row_length; ++c) {
+        const int64_t k = m * row_length + c;
         // A matrix that saw no tokens gets neutral weights, as in llama-quantize.
         const float sum = LoadFloat(sum_data + 4 * k);
         const float w = count > 0.0f ? sum / count : 1.0f;
@@ -412,16 +412,16 @@ const ImportanceEntry* ImportanceMatrix::Find(std::string_view tensor_name) cons
 }
 
 Result<std::span<const float>> ImportanceMatrix::WeightsFor(std::string_view tensor_name,
-                                                            int64_t n_per_row,
+                                                            int64_t row_length,
                                                             int64_t n_matrices) const {
   const ImportanceEntry* entry = Find(tensor_name);
   if (entry == nullptr) return std::span<const float>();
-  const auto expected = static_cast<uint64_t>(n_per_row) * static_cast<uint64_t>(n_matrices);
+  const auto expected = static_cast<uint64_t>(row_length) * static_cast<uint64_t>(n_matrices);
   if (entry->weights.size() != expected) {
     return Status::InvalidArgument("importance matrix: tensor " + Quoted(tensor_name) + ": has " +
                                    std::to_string(entry->weights.size()) +
                                    " weights, the tensor needs " + std::to_string(expected) + " (" +
-                                   std::to_string(n_matrices) + " x " + std::to_string(n_per_row) +
+                                   std::to_string(n_matrices) + " x " + std::to_string(row_length) +
                                    ")");
   }
   return std::span<const float>(entry->weights);

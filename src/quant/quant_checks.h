@@ -14,27 +14,27 @@
 namespace qtk {
 
 // InvalidArgument naming the first NaN or infinity as "element 1234 (row 3, column 210) is
-// nan", the same words QuantizeRows uses. n_per_row > 0.
-inline Status CheckFinite(std::span<const float> values, int64_t n_per_row, int n_threads = 1) {
+// nan", the same words QuantizeRows uses. row_length > 0.
+inline Status CheckFinite(std::span<const float> values, int64_t row_length, int n_threads = 1) {
   const std::optional<int64_t> bad = ScanValues(values, n_threads).first_non_finite;
   if (!bad) return Status::Ok();
   const float value = values[static_cast<size_t>(*bad)];
   return Status::InvalidArgument("element " + std::to_string(*bad) + " (row " +
-                                 std::to_string(*bad / n_per_row) + ", column " +
-                                 std::to_string(*bad % n_per_row) + ") is " +
+                                 std::to_string(*bad / row_length) + ", column " +
+                                 std::to_string(*bad % row_length) + ") is " +
                                  (std::isnan(value) ? "nan"
                                   : value > 0       ? "inf"
                                                     : "-inf"));
 }
 
-// InvalidArgument unless n_per_row > 0 and n_values is a whole number of rows.
-inline Status CheckWholeRows(size_t n_values, int64_t n_per_row) {
-  if (n_per_row <= 0) {
-    return Status::InvalidArgument("row length is " + std::to_string(n_per_row) + ", must be > 0");
+// InvalidArgument unless row_length > 0 and n_values is a whole number of rows.
+inline Status CheckWholeRows(size_t n_values, int64_t row_length) {
+  if (row_length <= 0) {
+    return Status::InvalidArgument("row length is " + std::to_string(row_length) + ", must be > 0");
   }
-  if (n_values % static_cast<size_t>(n_per_row) != 0) {
+  if (n_values % static_cast<size_t>(row_length) != 0) {
     return Status::InvalidArgument(std::to_string(n_values) + " values are not whole rows of " +
-                                   std::to_string(n_per_row));
+                                   std::to_string(row_length));
   }
   return Status::Ok();
 }

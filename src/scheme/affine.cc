@@ -31,8 +31,8 @@ struct GroupParams {
 };
 
 // Elements per group (the last group of a row may be shorter).
-int64_t GroupLength(const AffineSpec& spec, int64_t n_per_row) {
-  return spec.granularity == AffineGranularity::kGroup ? spec.group_size : n_per_row;
+int64_t GroupLength(const AffineSpec& spec, int64_t row_length) {
+  return spec.granularity == AffineGranularity::kGroup ? spec.group_size : row_length;
 }
 
 struct Range {
@@ -205,19 +205,19 @@ void EncodeGroup(const AffineSpec& spec, const float* x, int64_t n, const GroupP
 }
 
 // Per-channel and group-wise: every group of every row chooses its own parameters.
-void QuantizeGroups(const AffineSpec& spec, std::span<const float> values, int64_t n_per_row,
+void QuantizeGroups(const AffineSpec& spec, std::span<const float> values, int64_t row_length,
                     AffineQuantized& out, std::vector<float>& raw_scales, int n_threads) {
-  const int64_t n_rows = static_cast<int64_t>(values.size()) / n_per_row;
-  const int64_t groups = AffineGroupsPerRow(spec, n_per_row);
-  const int64_t group_length = GroupLength(spec, n_per_row);
-  const int64_t row_bytes = AffineRowBytes(spec, n_per_row);
+  const int64_t n_rows = static_cast<int64_t>(values.size()) / row_length;
+  const int64_t groups = AffineGroupsPerRow(spec, row_length);
+  const int64_t group_length = GroupLength(spec, row_length);
+  const int64_t row_bytes = AffineRowBytes(spec, row_length);
   ParallelFor(n_threads, n_rows, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
-      const float* x = values.data() + row * n_per_row;
+      const float* x = values.data() + row * row_length;
       uint8_t* codes = out.codes.data() + row * row_bytes;
       for (int64_t g = 0; g < groups; ++g) {
         const int64_t first = g * group_length;
-        const int64_t n = std::min(group_length, n_per_row - first);
+        const int64_t n = std::min(group_length, row_length - first);
         const GroupParams params = ChooseGroupParams(spec, x + first, n);
         EncodeGroup(spec, x + first, n, params, codes, first);
         const auto index = static_cast<size_t>(row * groups + g);
@@ -230,14 +230,14 @@ void QuantizeGroups(const AffineSpec& spec, std::span<const float> values, int64
 }
 
 // Squared error of the whole tensor under `params`, summed per row and then in row order.
-double TensorSquaredError(const AffineSpec& spec, std::span<const float> values, int64_t n_per_row,
+double TensorSquaredError(const AffineSpec& spec, std::span<const float> values, int64_t row_length,
                           const GroupParams& params, int n_threads) {
-  const int64_t n_rows = static_cast<int64_t>(values.size()) / n_per_row;
+  const int64_t n_rows = static_cast<int64_t>(values.size()) / row_length;
   std::vector<double> row_errors(static_cast<size_t>(n_rows));
   ParallelFor(n_threads, n_rows, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
       row_errors[static_cast<size_t>(row)] =
-          SquaredError(spec, values.data() + row * n_per_row, n_per_row, params);
+          SquaredError(spec, values.data() + row * row_length, row_length, params);
     }
   });
   double total = 0;
@@ -246,12 +246,12 @@ double TensorSquaredError(const AffineSpec& spec, std::span<const float> values,
 }
 
 GroupParams ChooseTensorParams(const AffineSpec& spec, std::span<const float> values,
-                               int64_t n_per_row, int n_threads) {
-  const int64_t n_rows = static_cast<int64_t>(values.size()) / n_per_row;
+                               int64_t row_length, int n_threads) {
+  const int64_t n_rows = static_cast<int64_t>(values.size()) / row_length;
   std::vector<Range> row_ranges(static_cast<size_t>(n_rows));
   ParallelFor(n_threads, n_rows, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
-      row_ranges[static_cast<size_t>(row)] = MinMax(values.data() + row * n_per_row, n_per_row);
+      row_ranges[static_cast<size_t>(row)] = MinMax(values.data() + row * row_length, row_length);
     }
   });
   Range range = row_ranges[0];
@@ -260,18 +260,18 @@ GroupParams ChooseTensorParams(const AffineSpec& spec, std::span<const float> va
     range.hi = std::max(range.hi, r.hi);
   }
   return ChooseParams(spec, range, [&](const GroupParams& params) {
-    return TensorSquaredError(spec, values, n_per_row, params, n_threads);
+    return TensorSquaredError(spec, values, row_length, params, n_threads);
   });
 }
 
-void QuantizeTensor(const AffineSpec& spec, std::span<const float> values, int64_t n_per_row,
+void QuantizeTensor(const AffineSpec& spec, std::span<const float> values, int64_t row_length,
                     AffineQuantized& out, std::vector<float>& raw_scales, int n_threads) {
-  const GroupParams params = ChooseTensorParams(spec, values, n_per_row, n_threads);
-  const int64_t n_rows = static_cast<int64_t>(values.size()) / n_per_row;
-  const int64_t row_bytes = AffineRowBytes(spec, n_per_row);
+  const GroupParams params = ChooseTensorParams(spec, values, row_length, n_threads);
+  const int64_t n_rows = static_cast<int64_t>(values.size()) / row_length;
+  const int64_t row_bytes = AffineRowBytes(spec, row_length);
   ParallelFor(n_threads, n_rows, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
-      EncodeGroup(spec, values.data() + row * n_per_row, n_per_row, params,
+      EncodeGroup(spec, values.data() + row * row_length, row_length, params,
                   out.codes.data() + row * row_bytes, 0);
     }
   });
@@ -282,8 +282,8 @@ void QuantizeTensor(const AffineSpec& spec, std::span<const float> values, int64
 
 // InvalidArgument naming the first scale the scale type cannot hold.
 Status CheckScales(const AffineSpec& spec, const AffineQuantized& out,
-                   const std::vector<float>& raw_scales, int64_t n_per_row) {
-  const int64_t groups = AffineGroupsPerRow(spec, n_per_row);
+                   const std::vector<float>& raw_scales, int64_t row_length) {
+  const int64_t groups = AffineGroupsPerRow(spec, row_length);
   for (size_t i = 0; i < out.scales.size(); ++i) {
     if (std::isfinite(out.scales[i])) continue;
     char value[32];
@@ -329,18 +329,18 @@ int AffineQmax(const AffineSpec& spec) {
 
 int AffineCodeWidth(int bits) { return bits > 4 ? 8 : bits > 2 ? 4 : 2; }
 
-int64_t AffineRowBytes(const AffineSpec& spec, int64_t n_per_row) {
-  return (n_per_row * AffineCodeWidth(spec.bits) + 7) / 8;
+int64_t AffineRowBytes(const AffineSpec& spec, int64_t row_length) {
+  return (row_length * AffineCodeWidth(spec.bits) + 7) / 8;
 }
 
-int64_t AffineGroupsPerRow(const AffineSpec& spec, int64_t n_per_row) {
+int64_t AffineGroupsPerRow(const AffineSpec& spec, int64_t row_length) {
   if (spec.granularity != AffineGranularity::kGroup) return 1;
-  return (n_per_row + spec.group_size - 1) / spec.group_size;
+  return (row_length + spec.group_size - 1) / spec.group_size;
 }
 
-int64_t AffineScaleCount(const AffineSpec& spec, int64_t n_rows, int64_t n_per_row) {
+int64_t AffineScaleCount(const AffineSpec& spec, int64_t n_rows, int64_t row_length) {
   if (spec.granularity == AffineGranularity::kPerTensor) return 1;
-  return n_rows * AffineGroupsPerRow(spec, n_per_row);
+  return n_rows * AffineGroupsPerRow(spec, row_length);
 }
 
 int AffineCodeAt(const AffineSpec& spec, std::span<const uint8_t> row, int64_t i) {
@@ -352,35 +352,35 @@ int AffineCodeAt(const AffineSpec& spec, std::span<const uint8_t> row, int64_t i
 }
 
 Result<AffineQuantized> QuantizeAffine(const AffineSpec& spec, std::span<const float> values,
-                                       int64_t n_per_row, int n_threads) {
+                                       int64_t row_length, int n_threads) {
   QTK_RETURN_IF_ERROR(ValidateAffineSpec(spec));
-  QTK_RETURN_IF_ERROR(CheckWholeRows(values.size(), n_per_row));
-  QTK_RETURN_IF_ERROR(CheckFinite(values, n_per_row, n_threads));
-  const int64_t n_rows = static_cast<int64_t>(values.size()) / n_per_row;
-  const auto n_scales = static_cast<size_t>(AffineScaleCount(spec, n_rows, n_per_row));
+  QTK_RETURN_IF_ERROR(CheckWholeRows(values.size(), row_length));
+  QTK_RETURN_IF_ERROR(CheckFinite(values, row_length, n_threads));
+  const int64_t n_rows = static_cast<int64_t>(values.size()) / row_length;
+  const auto n_scales = static_cast<size_t>(AffineScaleCount(spec, n_rows, row_length));
   AffineQuantized out;
-  out.codes.assign(static_cast<size_t>(n_rows * AffineRowBytes(spec, n_per_row)), 0);
+  out.codes.assign(static_cast<size_t>(n_rows * AffineRowBytes(spec, row_length)), 0);
   out.scales.assign(n_scales, 0.0f);
   if (!spec.symmetric) out.zero_points.assign(n_scales, 0.0f);
   if (n_rows == 0) return out;
   std::vector<float> raw_scales(n_scales, 0.0f);
   if (spec.granularity == AffineGranularity::kPerTensor) {
-    QuantizeTensor(spec, values, n_per_row, out, raw_scales, n_threads);
+    QuantizeTensor(spec, values, row_length, out, raw_scales, n_threads);
   } else {
-    QuantizeGroups(spec, values, n_per_row, out, raw_scales, n_threads);
+    QuantizeGroups(spec, values, row_length, out, raw_scales, n_threads);
   }
-  QTK_RETURN_IF_ERROR(CheckScales(spec, out, raw_scales, n_per_row));
+  QTK_RETURN_IF_ERROR(CheckScales(spec, out, raw_scales, row_length));
   return out;
 }
 
 Status DequantizeAffine(const AffineSpec& spec, std::span<const uint8_t> codes,
                         std::span<const float> scales, std::span<const float> zero_points,
-                        int64_t n_per_row, std::span<float> out, int n_threads) {
+                        int64_t row_length, std::span<float> out, int n_threads) {
   QTK_RETURN_IF_ERROR(ValidateAffineSpec(spec));
-  QTK_RETURN_IF_ERROR(CheckWholeRows(out.size(), n_per_row));
-  const int64_t n_rows = static_cast<int64_t>(out.size()) / n_per_row;
-  const int64_t row_bytes = AffineRowBytes(spec, n_per_row);
-  const auto n_scales = static_cast<size_t>(AffineScaleCount(spec, n_rows, n_per_row));
+  QTK_RETURN_IF_ERROR(CheckWholeRows(out.size(), row_length));
+  const int64_t n_rows = static_cast<int64_t>(out.size()) / row_length;
+  const int64_t row_bytes = AffineRowBytes(spec, row_length);
+  const auto n_scales = static_cast<size_t>(AffineScaleCount(spec, n_rows, row_length));
   if (codes.size() != static_cast<size_t>(n_rows * row_bytes)) {
     return Status::InvalidArgument("affine codes are " + std::to_string(codes.size()) +
                                    " bytes, expected " + std::to_string(n_rows * row_bytes));
@@ -392,19 +392,19 @@ Status DequantizeAffine(const AffineSpec& spec, std::span<const uint8_t> codes,
         std::to_string(zero_points.size()) + ", expected " + std::to_string(n_scales) + " and " +
         std::to_string(n_zero_points));
   }
-  const int64_t groups = AffineGroupsPerRow(spec, n_per_row);
-  const int64_t group_length = GroupLength(spec, n_per_row);
+  const int64_t groups = AffineGroupsPerRow(spec, row_length);
+  const int64_t group_length = GroupLength(spec, row_length);
   const bool per_tensor = spec.granularity == AffineGranularity::kPerTensor;
   ParallelFor(n_threads, n_rows, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
       const auto packed =
           codes.subspan(static_cast<size_t>(row * row_bytes), static_cast<size_t>(row_bytes));
-      float* x = out.data() + row * n_per_row;
+      float* x = out.data() + row * row_length;
       for (int64_t g = 0; g < groups; ++g) {
         const auto index = static_cast<size_t>(per_tensor ? 0 : row * groups + g);
         const float scale = scales[index];
         const float zero = spec.symmetric ? 0.0f : zero_points[index];
-        const int64_t last = std::min(n_per_row, (g + 1) * group_length);
+        const int64_t last = std::min(row_length, (g + 1) * group_length);
         for (int64_t i = g * group_length; i < last; ++i) {
           x[i] = DecodeValue(AffineCodeAt(spec, packed, i), scale, zero);
         }

@@ -165,11 +165,11 @@ std::vector<int64_t> WithRowLength(std::span<const int64_t> shape, int64_t row) 
 
 void LayOutAffine(const AffineSpec& spec, std::span<const int64_t> shape, SchemeLayout& layout) {
   layout.tensors.push_back(
-      {"", GgmlType::kI8, WithRowLength(shape, AffineRowBytes(spec, layout.n_per_row))});
+      {"", GgmlType::kI8, WithRowLength(shape, AffineRowBytes(spec, layout.row_length))});
   std::vector<int64_t> scale_shape =
       spec.granularity == AffineGranularity::kPerTensor
           ? std::vector<int64_t>{1}
-          : WithRowLength(shape, AffineGroupsPerRow(spec, layout.n_per_row));
+          : WithRowLength(shape, AffineGroupsPerRow(spec, layout.row_length));
   layout.tensors.push_back({kScaleSuffix, spec.scale_type, scale_shape});
   if (!spec.symmetric) layout.tensors.push_back({kZeroSuffix, spec.scale_type, scale_shape});
 }
@@ -222,12 +222,12 @@ std::string SchemeName(const Scheme& scheme) {
   return name;
 }
 
-std::optional<GgmlType> SchemeGgmlType(const Scheme& scheme, int64_t n_per_row) {
+std::optional<GgmlType> SchemeGgmlType(const Scheme& scheme, int64_t row_length) {
   if (scheme.kind != SchemeKind::kAffine) return std::nullopt;
   const AffineSpec& spec = scheme.affine;
   if (!spec.symmetric || spec.granularity != AffineGranularity::kGroup ||
       spec.group_size != kGgmlBlock || spec.scale_type != GgmlType::kF16 ||
-      n_per_row % kGgmlBlock != 0) {
+      row_length % kGgmlBlock != 0) {
     return std::nullopt;
   }
   // Q8_0: d = amax/127 in F16, codes roundf(x/d) in [-127, 127], x = q·d: the same formula.
@@ -245,9 +245,9 @@ Result<SchemeLayout> LayOutScheme(const Scheme& scheme, std::span<const int64_t>
   } else {
     QTK_RETURN_IF_ERROR(ValidateFourBitSpec(scheme.four_bit));
   }
-  layout.n_per_row = shape[0];
-  layout.n_rows = layout.n_elements / layout.n_per_row;
-  layout.ggml_type = SchemeGgmlType(scheme, layout.n_per_row);
+  layout.row_length = shape[0];
+  layout.n_rows = layout.n_elements / layout.row_length;
+  layout.ggml_type = SchemeGgmlType(scheme, layout.row_length);
   if (layout.ggml_type) {
     layout.tensors.push_back(
         {"", *layout.ggml_type, std::vector<int64_t>(shape.begin(), shape.end())});

@@ -53,8 +53,8 @@ void PutHalf(uint8_t* out, float value) {
 // Rows of Q8_0 (or Q4_0) blocks from symmetric group-32 affine output with F16 scales.
 TensorBytes PackGgmlBlocks(GgmlType type, const AffineSpec& spec, const AffineQuantized& q,
                            const SchemeLayout& layout) {
-  const int64_t row_codes = AffineRowBytes(spec, layout.n_per_row);
-  const int64_t blocks_per_row = layout.n_per_row / kGgmlBlock;
+  const int64_t row_codes = AffineRowBytes(spec, layout.row_length);
+  const int64_t blocks_per_row = layout.row_length / kGgmlBlock;
   const auto block_bytes = static_cast<size_t>(GgmlTypeSize(type));
   TensorBytes bytes(static_cast<size_t>(layout.n_rows * blocks_per_row) * block_bytes);
   for (int64_t row = 0; row < layout.n_rows; ++row) {
@@ -84,7 +84,7 @@ Result<std::vector<TensorBytes>> QuantizeAffineScheme(const AffineSpec& spec,
                                                       std::span<const float> values,
                                                       int n_threads) {
   QTK_ASSIGN_OR_RETURN(AffineQuantized q,
-                       QuantizeAffine(spec, values, layout.n_per_row, n_threads));
+                       QuantizeAffine(spec, values, layout.row_length, n_threads));
   std::vector<TensorBytes> tensors;
   if (layout.ggml_type) {
     tensors.push_back(PackGgmlBlocks(*layout.ggml_type, spec, q, layout));
@@ -100,7 +100,7 @@ Result<std::vector<TensorBytes>> QuantizeFourBitScheme(const FourBitSpec& spec,
                                                        const SchemeLayout& layout,
                                                        std::span<const float> values,
                                                        int n_threads) {
-  QTK_RETURN_IF_ERROR(CheckFinite(values, layout.n_per_row, n_threads));  // names row and column
+  QTK_RETURN_IF_ERROR(CheckFinite(values, layout.row_length, n_threads));  // names row and column
   QTK_ASSIGN_OR_RETURN(FourBitQuantized q, QuantizeFourBit(spec, values, n_threads));
   std::vector<TensorBytes> tensors;
   tensors.push_back(std::move(q.codes));
@@ -211,7 +211,7 @@ Status DecodeAffine(const AffineSpec& spec, const SchemeLayout& layout,
   const std::vector<float> scales = FloatsFrom(data[1], spec.scale_type);
   const std::vector<float> zeros =
       spec.symmetric ? std::vector<float>() : FloatsFrom(data[2], spec.scale_type);
-  return DequantizeAffine(spec, data[0], scales, zeros, layout.n_per_row, out, n_threads);
+  return DequantizeAffine(spec, data[0], scales, zeros, layout.row_length, out, n_threads);
 }
 
 Status DecodeFourBit(const GgufSchemeReader& reader, const FourBitSpec& spec,
@@ -284,7 +284,7 @@ Result<std::vector<float>> DequantizeFromGguf(const GgufFile& file, std::string_
   std::vector<float> out(static_cast<size_t>(layout->n_elements));
   Status status;
   if (layout->ggml_type) {
-    status = DequantizeRows(*layout->ggml_type, data[0], layout->n_per_row, out, n_threads);
+    status = DequantizeRows(*layout->ggml_type, data[0], layout->row_length, out, n_threads);
   } else if (scheme.kind == SchemeKind::kAffine) {
     status = DecodeAffine(scheme.affine, *layout, data, out, n_threads);
   } else {
@@ -327,12 +327,12 @@ Result<ErrorStats> MeasureScheme(const Scheme& scheme, std::span<const int64_t> 
   if (scheme.kind == SchemeKind::kAffine) {
     const AffineSpec& spec = scheme.affine;
     QTK_ASSIGN_OR_RETURN(AffineQuantized q,
-                         QuantizeAffine(spec, values, layout.n_per_row, n_threads));
-    QTK_RETURN_IF_ERROR(DequantizeAffine(spec, q.codes, q.scales, q.zero_points, layout.n_per_row,
+                         QuantizeAffine(spec, values, layout.row_length, n_threads));
+    QTK_RETURN_IF_ERROR(DequantizeAffine(spec, q.codes, q.scales, q.zero_points, layout.row_length,
                                          decoded, n_threads));
   } else {
     const FourBitSpec& spec = scheme.four_bit;
-    QTK_RETURN_IF_ERROR(CheckFinite(values, layout.n_per_row, n_threads));
+    QTK_RETURN_IF_ERROR(CheckFinite(values, layout.row_length, n_threads));
     QTK_ASSIGN_OR_RETURN(FourBitQuantized q, QuantizeFourBit(spec, values, n_threads));
     std::vector<float> absmax = q.absmax;
     if (spec.double_quant) {

@@ -38,7 +38,7 @@ struct LayoutTensor {
 
 struct SchemeLayout {
   int64_t n_elements = 0;
-  int64_t n_per_row = 0;
+  int64_t row_length = 0;
   int64_t n_rows = 0;
   // Set when the scheme is stored as this ggml type (one tensor, the original shape).
   std::optional<GgmlType> ggml_type;

@@ -27,38 +27,38 @@ constexpr int8_t kIq4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
 // Doubled E2M1 magnitudes by code.
 constexpr int8_t kFp4Doubled[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
-std::vector<uint8_t> Quantize(GgmlType type, const std::vector<float>& x, int64_t n_per_row,
+std::vector<uint8_t> Quantize(GgmlType type, const std::vector<float>& x, int64_t row_length,
                               int n_threads = 1, std::span<const float> importance = {}) {
-  const auto n_rows = static_cast<int64_t>(x.size()) / n_per_row;
-  std::vector<uint8_t> bytes(static_cast<size_t>(n_rows) * GgmlRowBytes(type, n_per_row));
+  const auto n_rows = static_cast<int64_t>(x.size()) / row_length;
+  std::vector<uint8_t> bytes(static_cast<size_t>(n_rows) * GgmlRowBytes(type, row_length));
   QuantizeOptions options;
   options.n_threads = n_threads;
   options.importance = importance;
-  const Status status = QuantizeRows(type, x, n_per_row, bytes, options);
+  const Status status = QuantizeRows(type, x, row_length, bytes, options);
   INFO(status.message());
   REQUIRE(status.ok());
   return bytes;
 }
 
-std::vector<float> Dequantize(GgmlType type, const std::vector<uint8_t>& bytes, int64_t n_per_row,
+std::vector<float> Dequantize(GgmlType type, const std::vector<uint8_t>& bytes, int64_t row_length,
                               size_t n_values) {
   std::vector<float> x(n_values);
-  const Status status = DequantizeRows(type, bytes, n_per_row, x);
+  const Status status = DequantizeRows(type, bytes, row_length, x);
   INFO(status.message());
   REQUIRE(status.ok());
   return x;
 }
 
 // Gaussian rows whose scales spread over two orders of magnitude, like real weight rows.
-std::vector<float> GaussianRows(int64_t n_rows, int64_t n_per_row, uint32_t seed) {
+std::vector<float> GaussianRows(int64_t n_rows, int64_t row_length, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::uniform_real_distribution<float> log_scale(-3.0f, -1.0f);
-  std::vector<float> x(static_cast<size_t>(n_rows * n_per_row));
+  std::vector<float> x(static_cast<size_t>(n_rows * row_length));
   for (int64_t row = 0; row < n_rows; ++row) {
     const float scale = std::pow(10.0f, log_scale(rng));
-    for (int64_t j = 0; j < n_per_row; ++j)
-      x[static_cast<size_t>(row * n_per_row + j)] = scale * normal(rng);
+    for (int64_t j = 0; j < row_length; ++j)
+      x[static_cast<size_t>(row * row_length + j)] = scale * normal(rng);
   }
   return x;
 }

@@ -27,48 +27,48 @@ bool IsKQuant(GgmlType type) {
 }
 
 // Normal values with a per-row scale spread and a few outliers, like real weights.
-std::vector<float> WeightLikeValues(int64_t n_rows, int64_t n_per_row, uint32_t seed) {
+std::vector<float> WeightLikeValues(int64_t n_rows, int64_t row_length, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.f, 1.f);
   std::uniform_real_distribution<float> uniform(0.25f, 4.f);
-  std::vector<float> values(static_cast<size_t>(n_rows * n_per_row));
+  std::vector<float> values(static_cast<size_t>(n_rows * row_length));
   for (int64_t r = 0; r < n_rows; ++r) {
     const float row_scale = 0.02f * uniform(rng);
-    for (int64_t c = 0; c < n_per_row; ++c) {
+    for (int64_t c = 0; c < row_length; ++c) {
       float v = row_scale * normal(rng);
       if (c % 97 == 13) v *= 8.f;  // outlier columns
-      values[static_cast<size_t>(r * n_per_row + c)] = v;
+      values[static_cast<size_t>(r * row_length + c)] = v;
     }
   }
   return values;
 }
 
 // Positive per-column importance spanning three orders of magnitude.
-std::vector<float> SkewedImportance(int64_t n_per_row, uint32_t seed) {
+std::vector<float> SkewedImportance(int64_t row_length, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> exponent(-3.f, 0.f);
-  std::vector<float> importance(static_cast<size_t>(n_per_row));
+  std::vector<float> importance(static_cast<size_t>(row_length));
   for (float& w : importance) w = std::pow(10.f, exponent(rng));
   return importance;
 }
 
-std::vector<uint8_t> Quantize(GgmlType type, std::span<const float> values, int64_t n_per_row,
+std::vector<uint8_t> Quantize(GgmlType type, std::span<const float> values, int64_t row_length,
                               std::span<const float> importance = {}, int n_threads = 1) {
-  std::vector<uint8_t> out(values.size() / static_cast<size_t>(n_per_row) *
-                           GgmlRowBytes(type, n_per_row));
+  std::vector<uint8_t> out(values.size() / static_cast<size_t>(row_length) *
+                           GgmlRowBytes(type, row_length));
   QuantizeOptions options;
   options.n_threads = n_threads;
   options.importance = importance;
-  const Status status = QuantizeRows(type, values, n_per_row, out, options);
+  const Status status = QuantizeRows(type, values, row_length, out, options);
   INFO(status.ToString());
   REQUIRE(status.ok());
   return out;
 }
 
 std::vector<float> Dequantize(GgmlType type, std::span<const uint8_t> bytes, int64_t n_values,
-                              int64_t n_per_row) {
+                              int64_t row_length) {
   std::vector<float> out(static_cast<size_t>(n_values));
-  const Status status = DequantizeRows(type, bytes, n_per_row, out);
+  const Status status = DequantizeRows(type, bytes, row_length, out);
   INFO(status.ToString());
   REQUIRE(status.ok());
   return out;
@@ -159,13 +159,13 @@ double ErrorBound(GgmlType type) {
 }
 
 TEST_CASE("K-quants decode close to their input", "[kquants]") {
-  const int64_t n_per_row = 512;
-  const auto values = WeightLikeValues(64, n_per_row, 1);
+  const int64_t row_length = 512;
+  const auto values = WeightLikeValues(64, row_length, 1);
   double previous = 1.0;
   for (GgmlType type : kKQuantTypes) {
     INFO(GgmlTypeName(type));
     const auto decoded =
-        Dequantize(type, Quantize(type, values, n_per_row), std::ssize(values), n_per_row);
+        Dequantize(type, Quantize(type, values, row_length), std::ssize(values), row_length);
     const double error = RelativeError(values, decoded);
     CHECK(error < ErrorBound(type));
     CHECK(error < previous / 1.7);  // each extra bit roughly halves the error
@@ -174,15 +174,15 @@ TEST_CASE("K-quants decode close to their input", "[kquants]") {
 }
 
 TEST_CASE("importance lowers the importance-weighted error", "[kquants]") {
-  const int64_t n_per_row = 512;
-  const auto values = WeightLikeValues(64, n_per_row, 3);
-  const auto importance = SkewedImportance(n_per_row, 4);
+  const int64_t row_length = 512;
+  const auto values = WeightLikeValues(64, row_length, 3);
+  const auto importance = SkewedImportance(row_length, 4);
   for (GgmlType type : kKQuantTypes) {
     INFO(GgmlTypeName(type));
     const auto plain =
-        Dequantize(type, Quantize(type, values, n_per_row), std::ssize(values), n_per_row);
-    const auto weighted = Dequantize(type, Quantize(type, values, n_per_row, importance),
-                                     std::ssize(values), n_per_row);
+        Dequantize(type, Quantize(type, values, row_length), std::ssize(values), row_length);
+    const auto weighted = Dequantize(type, Quantize(type, values, row_length, importance),
+                                     std::ssize(values), row_length);
     const double plain_error = RelativeError(values, plain, importance);
     const double weighted_error = RelativeError(values, weighted, importance);
     CHECK(weighted_error < plain_error * 0.97);
@@ -191,18 +191,18 @@ TEST_CASE("importance lowers the importance-weighted error", "[kquants]") {
 }
 
 TEST_CASE("K-quants give the same bytes on 1, 2 and 3 threads", "[kquants]") {
-  const int64_t n_per_row = 768;
-  const auto values = WeightLikeValues(7, n_per_row, 5);
-  const auto importance = SkewedImportance(n_per_row, 6);
+  const int64_t row_length = 768;
+  const auto values = WeightLikeValues(7, row_length, 5);
+  const auto importance = SkewedImportance(row_length, 6);
   for (GgmlType type : kKQuantTypes) {
     INFO(GgmlTypeName(type));
-    const auto one = Quantize(type, values, n_per_row, {}, 1);
-    CHECK(Quantize(type, values, n_per_row, {}, 2) == one);
-    CHECK(Quantize(type, values, n_per_row, {}, 3) == one);
-    const auto one_weighted = Quantize(type, values, n_per_row, importance, 1);
+    const auto one = Quantize(type, values, row_length, {}, 1);
+    CHECK(Quantize(type, values, row_length, {}, 2) == one);
+    CHECK(Quantize(type, values, row_length, {}, 3) == one);
+    const auto one_weighted = Quantize(type, values, row_length, importance, 1);
     CHECK(one_weighted != one);
-    CHECK(Quantize(type, values, n_per_row, importance, 2) == one_weighted);
-    CHECK(Quantize(type, values, n_per_row, importance, 3) == one_weighted);
+    CHECK(Quantize(type, values, row_length, importance, 2) == one_weighted);
+    CHECK(Quantize(type, values, row_length, importance, 3) == one_weighted);
   }
 }
 

@@ -24,18 +24,18 @@ std::filesystem::path ReferenceDir(const std::filesystem::path& testdata,
   return testdata / "reference" / "llama.cpp" / model;
 }
 
-std::vector<uint8_t> Quantize(GgmlType type, std::span<const float> x, int64_t n_per_row,
+std::vector<uint8_t> Quantize(GgmlType type, std::span<const float> x, int64_t row_length,
                               const QuantizeOptions& options = {}) {
-  std::vector<uint8_t> out(x.size() / static_cast<size_t>(n_per_row) *
-                           GgmlRowBytes(type, n_per_row));
-  REQUIRE(QuantizeRows(type, x, n_per_row, out, options).ok());
+  std::vector<uint8_t> out(x.size() / static_cast<size_t>(row_length) *
+                           GgmlRowBytes(type, row_length));
+  REQUIRE(QuantizeRows(type, x, row_length, out, options).ok());
   return out;
 }
 
 std::vector<float> Dequantize(GgmlType type, std::span<const uint8_t> q, size_t n_values,
-                              int64_t n_per_row) {
+                              int64_t row_length) {
   std::vector<float> out(n_values);
-  REQUIRE(DequantizeRows(type, q, n_per_row, out).ok());
+  REQUIRE(DequantizeRows(type, q, row_length, out).ok());
   return out;
 }
 

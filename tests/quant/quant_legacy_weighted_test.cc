@@ -18,27 +18,27 @@ namespace {
 using testing::kLegacyFormats;
 using testing::LegacyFormat;
 
-std::vector<uint8_t> QuantizeWith(GgmlType type, std::span<const float> x, int64_t n_per_row,
+std::vector<uint8_t> QuantizeWith(GgmlType type, std::span<const float> x, int64_t row_length,
                                   std::span<const float> importance) {
-  std::vector<uint8_t> out(x.size() / static_cast<size_t>(n_per_row) *
-                           GgmlRowBytes(type, n_per_row));
+  std::vector<uint8_t> out(x.size() / static_cast<size_t>(row_length) *
+                           GgmlRowBytes(type, row_length));
   QuantizeOptions options;
   options.importance = importance;
-  REQUIRE(QuantizeRows(type, x, n_per_row, out, options).ok());
+  REQUIRE(QuantizeRows(type, x, row_length, out, options).ok());
   return out;
 }
 
-std::vector<float> Decode(GgmlType type, std::span<const uint8_t> q, size_t n, int64_t n_per_row) {
+std::vector<float> Decode(GgmlType type, std::span<const uint8_t> q, size_t n, int64_t row_length) {
   std::vector<float> out(n);
-  REQUIRE(DequantizeRows(type, q, n_per_row, out).ok());
+  REQUIRE(DequantizeRows(type, q, row_length, out).ok());
   return out;
 }
 
 // Rows with per-block scale spread and a few outliers, like real weights.
-std::vector<float> RealisticRows(int64_t n_rows, int64_t n_per_row, uint32_t seed) {
+std::vector<float> RealisticRows(int64_t n_rows, int64_t row_length, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> x(static_cast<size_t>(n_rows * n_per_row));
+  std::vector<float> x(static_cast<size_t>(n_rows * row_length));
   for (size_t i = 0; i < x.size(); ++i) {
     const float block_scale = 0.02f * (1.0f + static_cast<float>(i / 32 % 5));
     x[i] = normal(rng) * block_scale * (i % 97 == 0 ? 8.0f : 1.0f);

@@ -14,17 +14,17 @@ namespace qtk {
 namespace {
 
 // Rows with different magnitudes, a heavy tail and an offset, like real weights.
-std::vector<float> RandomRows(int64_t n_rows, int64_t n_per_row, uint32_t seed) {
+std::vector<float> RandomRows(int64_t n_rows, int64_t row_length, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::student_t_distribution<float> heavy(3.0f);
-  std::vector<float> values(static_cast<size_t>(n_rows * n_per_row));
+  std::vector<float> values(static_cast<size_t>(n_rows * row_length));
   for (int64_t row = 0; row < n_rows; ++row) {
     const float scale = std::exp2(static_cast<float>(row % 7) - 5.0f);
     const float offset = row % 3 == 0 ? 0.5f * scale : 0.0f;
-    for (int64_t i = 0; i < n_per_row; ++i) {
+    for (int64_t i = 0; i < row_length; ++i) {
       const float v = row % 2 == 0 ? normal(rng) : heavy(rng);
-      values[static_cast<size_t>(row * n_per_row + i)] = offset + scale * v;
+      values[static_cast<size_t>(row * row_length + i)] = offset + scale * v;
     }
   }
   return values;
@@ -50,22 +50,22 @@ std::string Describe(const AffineSpec& spec) {
 }
 
 // Index of the scale that element i of `row` uses.
-size_t ScaleIndex(const AffineSpec& spec, int64_t row, int64_t i, int64_t n_per_row) {
+size_t ScaleIndex(const AffineSpec& spec, int64_t row, int64_t i, int64_t row_length) {
   switch (spec.granularity) {
     case AffineGranularity::kPerTensor:
       return 0;
     case AffineGranularity::kPerChannel:
       return static_cast<size_t>(row);
     case AffineGranularity::kGroup:
-      return static_cast<size_t>(row * AffineGroupsPerRow(spec, n_per_row) + i / spec.group_size);
+      return static_cast<size_t>(row * AffineGroupsPerRow(spec, row_length) + i / spec.group_size);
   }
   return 0;
 }
 
-std::vector<float> Decode(const AffineSpec& spec, const AffineQuantized& q, int64_t n_per_row,
+std::vector<float> Decode(const AffineSpec& spec, const AffineQuantized& q, int64_t row_length,
                           size_t n) {
   std::vector<float> out(n);
-  REQUIRE(DequantizeAffine(spec, q.codes, q.scales, q.zero_points, n_per_row, out).ok());
+  REQUIRE(DequantizeAffine(spec, q.codes, q.scales, q.zero_points, row_length, out).ok());
   return out;
 }
 
@@ -75,23 +75,23 @@ double F16RoundingError(double stored) { return std::max(stored * 0x1p-11, 0x1p-
 
 // Every code in range, and |x − x̂| within half a step; with F16 scales the codes were chosen
 // with the unrounded scale, so the decoded grid may also be off by |q − z| times the rounding.
-void CheckProperties(const AffineSpec& spec, std::span<const float> x, int64_t n_per_row) {
-  INFO(Describe(spec) << ", row length " << n_per_row);
-  Result<AffineQuantized> q = QuantizeAffine(spec, x, n_per_row);
+void CheckProperties(const AffineSpec& spec, std::span<const float> x, int64_t row_length) {
+  INFO(Describe(spec) << ", row length " << row_length);
+  Result<AffineQuantized> q = QuantizeAffine(spec, x, row_length);
   REQUIRE(q.ok());
-  const int64_t n_rows = static_cast<int64_t>(x.size()) / n_per_row;
-  REQUIRE(q->scales.size() == static_cast<size_t>(AffineScaleCount(spec, n_rows, n_per_row)));
+  const int64_t n_rows = static_cast<int64_t>(x.size()) / row_length;
+  REQUIRE(q->scales.size() == static_cast<size_t>(AffineScaleCount(spec, n_rows, row_length)));
   REQUIRE(q->zero_points.size() == (spec.symmetric ? 0 : q->scales.size()));
-  const std::vector<float> x_hat = Decode(spec, *q, n_per_row, x.size());
-  const int64_t row_bytes = AffineRowBytes(spec, n_per_row);
+  const std::vector<float> x_hat = Decode(spec, *q, row_length, x.size());
+  const int64_t row_bytes = AffineRowBytes(spec, row_length);
   for (int64_t row = 0; row < n_rows; ++row) {
     const std::span<const uint8_t> codes(q->codes.data() + row * row_bytes,
                                          static_cast<size_t>(row_bytes));
-    for (int64_t i = 0; i < n_per_row; ++i) {
+    for (int64_t i = 0; i < row_length; ++i) {
       const int code = AffineCodeAt(spec, codes, i);
       REQUIRE(code >= AffineQmin(spec));
       REQUIRE(code <= AffineQmax(spec));
-      const size_t k = ScaleIndex(spec, row, i, n_per_row);
+      const size_t k = ScaleIndex(spec, row, i, row_length);
       const double scale = q->scales[k];
       if (!spec.symmetric) {
         const float zero = q->zero_points[k];
@@ -99,7 +99,7 @@ void CheckProperties(const AffineSpec& spec, std::span<const float> x, int64_t n
         REQUIRE(zero >= 0);
         REQUIRE(zero <= static_cast<float>(AffineQmax(spec)));
       }
-      const size_t index = static_cast<size_t>(row * n_per_row + i);
+      const size_t index = static_cast<size_t>(row * row_length + i);
       const double error = std::fabs(static_cast<double>(x[index]) - x_hat[index]);
       const int steps = std::abs(code - (spec.symmetric ? 0 : static_cast<int>(q->zero_points[k])));
       const double rounding =
@@ -111,18 +111,18 @@ void CheckProperties(const AffineSpec& spec, std::span<const float> x, int64_t n
 
 TEST_CASE("affine properties hold for every bit width, sign mode and granularity",
           "[generic][affine]") {
-  const int64_t n_per_row = 100;  // not a multiple of 32 or 64: tail groups
-  const std::vector<float> x = RandomRows(9, n_per_row, 1);
+  const int64_t row_length = 100;  // not a multiple of 32 or 64: tail groups
+  const std::vector<float> x = RandomRows(9, row_length, 1);
   for (int bits : {2, 3, 4, 5, 8}) {
     for (bool symmetric : {true, false}) {
       for (GgmlType scale_type : {GgmlType::kF32, GgmlType::kF16}) {
         CheckProperties(Spec(bits, symmetric, AffineGranularity::kPerTensor, 0, scale_type), x,
-                        n_per_row);
+                        row_length);
         CheckProperties(Spec(bits, symmetric, AffineGranularity::kPerChannel, 0, scale_type), x,
-                        n_per_row);
+                        row_length);
         for (int64_t group : {1, 7, 32, 64, 100, 128}) {
           CheckProperties(Spec(bits, symmetric, AffineGranularity::kGroup, group, scale_type), x,
-                          n_per_row);
+                          row_length);
         }
       }
     }
@@ -258,26 +258,26 @@ ReferenceRow ReferenceInt8(std::span<const float> row, bool symmetric) {
 }
 
 TEST_CASE("INT8 per-channel matches an independent computation", "[generic][affine]") {
-  const int64_t n_per_row = 96;
-  const std::vector<float> x = RandomRows(14, n_per_row, 3);
+  const int64_t row_length = 96;
+  const std::vector<float> x = RandomRows(14, row_length, 3);
   for (bool symmetric : {true, false}) {
     for (GgmlType scale_type : {GgmlType::kF32, GgmlType::kF16}) {
       const AffineSpec spec = Spec(8, symmetric, AffineGranularity::kPerChannel, 0, scale_type);
       INFO(Describe(spec));
-      Result<AffineQuantized> q = QuantizeAffine(spec, x, n_per_row);
+      Result<AffineQuantized> q = QuantizeAffine(spec, x, row_length);
       REQUIRE(q.ok());
-      const std::vector<float> x_hat = Decode(spec, *q, n_per_row, x.size());
+      const std::vector<float> x_hat = Decode(spec, *q, row_length, x.size());
       for (int64_t row = 0; row < 14; ++row) {
         const ReferenceRow ref = ReferenceInt8(
-            std::span(x).subspan(static_cast<size_t>(row * n_per_row), n_per_row), symmetric);
+            std::span(x).subspan(static_cast<size_t>(row * row_length), row_length), symmetric);
         const float stored =
             scale_type == GgmlType::kF16 ? F16ToF32(F32ToF16(ref.scale)) : ref.scale;
         REQUIRE(q->scales[static_cast<size_t>(row)] == stored);
         if (!symmetric) REQUIRE(q->zero_points[static_cast<size_t>(row)] == ref.zero);
-        for (int64_t i = 0; i < n_per_row; ++i) {
+        for (int64_t i = 0; i < row_length; ++i) {
           const int code = ref.codes[static_cast<size_t>(i)];
-          REQUIRE(AffineCodeAt(spec, std::span(q->codes).subspan(row * n_per_row), i) == code);
-          REQUIRE(x_hat[static_cast<size_t>(row * n_per_row + i)] ==
+          REQUIRE(AffineCodeAt(spec, std::span(q->codes).subspan(row * row_length), i) == code);
+          REQUIRE(x_hat[static_cast<size_t>(row * row_length + i)] ==
                   stored * static_cast<float>(code - ref.zero));
         }
       }
@@ -286,18 +286,18 @@ TEST_CASE("INT8 per-channel matches an independent computation", "[generic][affi
 }
 
 TEST_CASE("affine output does not depend on the thread count", "[generic][affine]") {
-  const int64_t n_per_row = 200;
-  const std::vector<float> x = RandomRows(37, n_per_row, 5);
+  const int64_t row_length = 200;
+  const std::vector<float> x = RandomRows(37, row_length, 5);
   for (bool search : {false, true}) {
     for (AffineGranularity granularity :
          {AffineGranularity::kPerTensor, AffineGranularity::kPerChannel,
           AffineGranularity::kGroup}) {
       const AffineSpec spec = Spec(4, false, granularity, 64, GgmlType::kF16, search);
       INFO(Describe(spec));
-      Result<AffineQuantized> one = QuantizeAffine(spec, x, n_per_row, 1);
+      Result<AffineQuantized> one = QuantizeAffine(spec, x, row_length, 1);
       REQUIRE(one.ok());
       for (int threads : {2, 3, 8}) {
-        Result<AffineQuantized> many = QuantizeAffine(spec, x, n_per_row, threads);
+        Result<AffineQuantized> many = QuantizeAffine(spec, x, row_length, threads);
         REQUIRE(many.ok());
         CHECK(many->codes == one->codes);
         CHECK(many->scales == one->scales);
@@ -314,27 +314,27 @@ double SquaredError(std::span<const float> x, std::span<const float> y) {
 }
 
 TEST_CASE("the scale search never loses to min/max and wins on heavy tails", "[generic][affine]") {
-  const int64_t n_per_row = 256;
-  const std::vector<float> x = RandomRows(32, n_per_row, 11);
+  const int64_t row_length = 256;
+  const std::vector<float> x = RandomRows(32, row_length, 11);
   for (bool symmetric : {true, false}) {
     for (int bits : {3, 4, 8}) {
       AffineSpec plain = Spec(bits, symmetric, AffineGranularity::kPerChannel, 0, GgmlType::kF16);
       AffineSpec search = plain;
       search.search_scale = true;
       INFO(Describe(search));
-      Result<AffineQuantized> qp = QuantizeAffine(plain, x, n_per_row);
-      Result<AffineQuantized> qs = QuantizeAffine(search, x, n_per_row);
+      Result<AffineQuantized> qp = QuantizeAffine(plain, x, row_length);
+      Result<AffineQuantized> qs = QuantizeAffine(search, x, row_length);
       REQUIRE(qp.ok());
       REQUIRE(qs.ok());
-      const std::vector<float> yp = Decode(plain, *qp, n_per_row, x.size());
-      const std::vector<float> ys = Decode(search, *qs, n_per_row, x.size());
+      const std::vector<float> yp = Decode(plain, *qp, row_length, x.size());
+      const std::vector<float> ys = Decode(search, *qs, row_length, x.size());
       double total_plain = 0, total_search = 0;
       for (int64_t row = 0; row < 32; ++row) {
-        const auto at = static_cast<size_t>(row * n_per_row);
-        const double ep =
-            SquaredError(std::span(x).subspan(at, n_per_row), std::span(yp).subspan(at, n_per_row));
-        const double es =
-            SquaredError(std::span(x).subspan(at, n_per_row), std::span(ys).subspan(at, n_per_row));
+        const auto at = static_cast<size_t>(row * row_length);
+        const double ep = SquaredError(std::span(x).subspan(at, row_length),
+                                       std::span(yp).subspan(at, row_length));
+        const double es = SquaredError(std::span(x).subspan(at, row_length),
+                                       std::span(ys).subspan(at, row_length));
         REQUIRE(es <= ep);  // one group per row: the search keeps min/max unless it is beaten
         total_plain += ep;
         total_search += es;

@@ -8,7 +8,7 @@
 //   imatrix.chunk_count  u32       chunks processed
 //   imatrix.chunk_size   u32       tokens per chunk
 //   for each weight tensor W that saw activations, two F32 tensors:
-//     W.in_sum2   ne = [n_per_row, n_matrices]  sum over tokens of each input column's
+//     W.in_sum2   ne = [row_length, n_matrices]  sum over tokens of each input column's
 //                                               squared activation, per matrix (expert)
 //     W.counts    ne = [1, n_matrices]          tokens seen, per matrix
 //   Other tensors (W.in_sum, ...) are ignored.
@@ -62,12 +62,12 @@ class ImportanceMatrix {
   // nullptr if there is no entry for `tensor_name`.
   const ImportanceEntry* Find(std::string_view tensor_name) const;
 
-  // The weights llama-quantize would use for a tensor of n_matrices x rows x n_per_row:
+  // The weights llama-quantize would use for a tensor of n_matrices x rows x row_length:
   // empty if the matrix has no entry for it (the tensor is then quantized without).
-  // Matrix m's row weights are result.subspan(m * n_per_row, n_per_row).
+  // Matrix m's row weights are result.subspan(m * row_length, row_length).
   // Errors: InvalidArgument if the entry holds a different number of weights (llama-quantize
   // stops there too, except for token_embd.weight, which it quantizes without).
-  Result<std::span<const float>> WeightsFor(std::string_view tensor_name, int64_t n_per_row,
+  Result<std::span<const float>> WeightsFor(std::string_view tensor_name, int64_t row_length,
                                             int64_t n_matrices = 1) const;
 
  private:

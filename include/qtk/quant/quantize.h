@@ -37,17 +37,17 @@ bool CanDequantize(GgmlType type);
 // plan.h's TypeDecision::requires_importance adds llama-quantize's per-mix rules to it.
 bool RequiresImportance(GgmlType type);
 
-// Quantizes src (n_rows x n_per_row, row-major) into dst.
-// REQUIRES: src.size() % n_per_row == 0, dst.size() == n_rows * GgmlRowBytes(type, n_per_row),
-//           importance empty or n_per_row long.
-// Errors: InvalidArgument if n_per_row is not a multiple of the type's block size, sizes do
+// Quantizes src (n_rows x row_length, row-major) into dst.
+// REQUIRES: src.size() % row_length == 0, dst.size() == n_rows * GgmlRowBytes(type, row_length),
+//           importance empty or row_length long.
+// Errors: InvalidArgument if row_length is not a multiple of the type's block size, sizes do
 // not match, the type cannot be quantized (or needs importance and has none), or src holds a
 // NaN or an infinity ("element 1234 (row 3, column 210) is nan").
-Status QuantizeRows(GgmlType type, std::span<const float> src, int64_t n_per_row,
+Status QuantizeRows(GgmlType type, std::span<const float> src, int64_t row_length,
                     std::span<uint8_t> dst, const QuantizeOptions& options = {});
 
-// Decodes src (rows of `type`) into dst (n_rows x n_per_row F32).
-Status DequantizeRows(GgmlType type, std::span<const uint8_t> src, int64_t n_per_row,
+// Decodes src (rows of `type`) into dst (n_rows x row_length F32).
+Status DequantizeRows(GgmlType type, std::span<const uint8_t> src, int64_t row_length,
                       std::span<float> dst, int n_threads = 1);
 
 // Index of the first NaN or infinity in `values`, if any.

@@ -66,31 +66,31 @@ int AffineQmin(const AffineSpec& spec);
 int AffineQmax(const AffineSpec& spec);
 // Bits each code occupies in the packed rows: 8, 4 or 2.
 int AffineCodeWidth(int bits);
-// Bytes of one packed row of n_per_row codes.
-int64_t AffineRowBytes(const AffineSpec& spec, int64_t n_per_row);
+// Bytes of one packed row of row_length codes.
+int64_t AffineRowBytes(const AffineSpec& spec, int64_t row_length);
 // Scales per row (1 for per-tensor and per-channel).
-int64_t AffineGroupsPerRow(const AffineSpec& spec, int64_t n_per_row);
+int64_t AffineGroupsPerRow(const AffineSpec& spec, int64_t row_length);
 // Scales (and zero points) for the whole tensor.
-int64_t AffineScaleCount(const AffineSpec& spec, int64_t n_rows, int64_t n_per_row);
+int64_t AffineScaleCount(const AffineSpec& spec, int64_t n_rows, int64_t row_length);
 
 struct AffineQuantized {
-  std::vector<uint8_t> codes;      // n_rows x AffineRowBytes(spec, n_per_row)
+  std::vector<uint8_t> codes;      // n_rows x AffineRowBytes(spec, row_length)
   std::vector<float> scales;       // AffineScaleCount(...), row-major; exact in scale_type
   std::vector<float> zero_points;  // as many as scales when asymmetric (integers), else empty
 };
 
-// Quantizes `values` (rows of n_per_row, row-major).
-// Errors: InvalidArgument for an invalid spec, n_per_row <= 0, a size that is not whole rows,
+// Quantizes `values` (rows of row_length, row-major).
+// Errors: InvalidArgument for an invalid spec, row_length <= 0, a size that is not whole rows,
 // a NaN or infinity in the input ("element 1234 (row 3, column 210) is nan"), or a scale that
 // does not fit the scale type ("row 2, group 0: scale 1.2e+05 overflows F16").
 Result<AffineQuantized> QuantizeAffine(const AffineSpec& spec, std::span<const float> values,
-                                       int64_t n_per_row, int n_threads = 1);
+                                       int64_t row_length, int n_threads = 1);
 
-// Decodes packed codes into `out` (n_rows x n_per_row F32, n_rows = out.size() / n_per_row).
+// Decodes packed codes into `out` (n_rows x row_length F32, n_rows = out.size() / row_length).
 // Errors: InvalidArgument when a size does not match the spec and shape.
 Status DequantizeAffine(const AffineSpec& spec, std::span<const uint8_t> codes,
                         std::span<const float> scales, std::span<const float> zero_points,
-                        int64_t n_per_row, std::span<float> out, int n_threads = 1);
+                        int64_t row_length, std::span<float> out, int n_threads = 1);
 
 // Code i of a packed row (sign-extended when the spec is symmetric), for tests and tools.
 int AffineCodeAt(const AffineSpec& spec, std::span<const uint8_t> row, int64_t i);

@@ -58,8 +58,8 @@ Result<Scheme> ParseScheme(std::string_view name);
 // The canonical name (defaults omitted): ParseScheme(SchemeName(s)) gives s back.
 std::string SchemeName(const Scheme& scheme);
 
-// The ggml type that holds `scheme` exactly for rows of n_per_row elements, if there is one.
-std::optional<GgmlType> SchemeGgmlType(const Scheme& scheme, int64_t n_per_row);
+// The ggml type that holds `scheme` exactly for rows of row_length elements, if there is one.
+std::optional<GgmlType> SchemeGgmlType(const Scheme& scheme, int64_t row_length);
 
 // One tensor the scheme writes.
 struct SchemeTensor {
