@@ -9,6 +9,7 @@
 
 #include "base/string_util.h"
 #include "convert/arch_table.h"
+#include "qtk/base/shape.h"
 
 namespace qtk {
 
@@ -271,9 +272,7 @@ Result<ConversionPlan> PlanTensors(const HfModelConfig& config, std::vector<HfTe
     }
     if (IsSkipped(*config.architecture, tensor.name)) continue;
     QTK_ASSIGN_OR_RETURN(ConvertedTensor planned, PlanOne(config, tensor, out_type, plan));
-    uint64_t n_elements = 1;
-    for (int64_t dim : planned.shape) n_elements *= static_cast<uint64_t>(dim);
-    plan.total_parameters += n_elements;
+    plan.total_parameters += static_cast<uint64_t>(ElementCount(planned.shape));
     plan.tensors.push_back(std::move(planned));
   }
   return plan;

@@ -7,6 +7,7 @@
 
 #include "base/string_util.h"
 #include "format/gguf_split.h"
+#include "qtk/base/shape.h"
 #include "qtk/quant/quantize.h"
 
 namespace qtk {
@@ -326,9 +327,7 @@ std::string PlannedTensor::TypeName() const {
 uint64_t OutputPlan::n_elements() const {
   uint64_t n = 0;
   for (const PlannedTensor& tensor : tensors) {
-    uint64_t elements = 1;
-    for (int64_t d : tensor.shape) elements *= static_cast<uint64_t>(d);
-    n += elements;
+    n += static_cast<uint64_t>(ElementCount(tensor.shape));
   }
   return n;
 }

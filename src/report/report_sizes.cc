@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "qtk/base/shape.h"
 #include "qtk/report/report.h"
 
 namespace qtk {
@@ -15,9 +16,7 @@ bool Contains(std::string_view text, std::string_view part) {
 }
 
 uint64_t ElementsOf(const std::vector<int64_t>& shape) {
-  uint64_t n = 1;
-  for (int64_t d : shape) n *= static_cast<uint64_t>(d);
-  return n;
+  return static_cast<uint64_t>(ElementCount(shape));
 }
 
 void AddTo(ByteGroup& group, const PlannedTensor& tensor) {

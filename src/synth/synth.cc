@@ -12,6 +12,7 @@
 #include "base/parallel.h"
 #include "base/string_util.h"
 #include "qtk/base/float_convert.h"
+#include "qtk/base/shape.h"
 #include "qtk/format/output_file.h"
 #include "qtk/format/safetensors_writer.h"
 
@@ -225,9 +226,8 @@ struct Shard {
 };
 
 uint64_t TensorBytes(const SynthTensor& tensor, SynthDtype dtype) {
-  uint64_t n = SafetensorsDtypeSize(SafetensorsDtypeName(dtype));
-  for (int64_t dim : tensor.shape) n *= static_cast<uint64_t>(dim);
-  return n;
+  return SafetensorsDtypeSize(SafetensorsDtypeName(dtype)) *
+         static_cast<uint64_t>(ElementCount(tensor.shape));
 }
 
 // huggingface_hub's split_torch_state_dict_into_shards: fill shards in state-dict order; a
