@@ -7,5 +7,6 @@ apt-get update
 apt-get install -y --no-install-recommends \
   g++ cmake ninja-build make python3 time \
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev \
+  libonig-dev libutf8proc-dev pkg-config \
   catch2 libbenchmark-dev \
   clang libclang-rt-14-dev

@@ -12,9 +12,12 @@ namespace qtk::cli {
 int ReportError(const Status& status) {
   std::fprintf(stderr, "qtk: error: %s\n", status.message().c_str());
   switch (status.code()) {
-    case Status::Code::kInvalidArgument: return kExitUsage;
-    case Status::Code::kCancelled: return kExitInterrupted;
-    default: return kExitInputError;
+    case Status::Code::kInvalidArgument:
+      return kExitUsage;
+    case Status::Code::kCancelled:
+      return kExitInterrupted;
+    default:
+      return kExitInputError;
   }
 }
 
@@ -31,6 +34,7 @@ int Main(int argc, char** argv) {
   AddSynthCommand(app, runner);
   AddReportCommand(app, runner);
   AddCompareCommand(app, runner);
+  AddTokenizeCommand(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,95 @@
+#include "tokenize/bpe.h"
+
+#include <limits>
+
+namespace qtk {
+namespace {
+
+size_t Utf8Length(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if ((lead >> 5) == 0x6) return 2;
+  if ((lead >> 4) == 0xE) return 3;
+  return 4;
+}
+
+}  // namespace
+
+bool BpeModel::AddPiece(std::string piece, int32_t id) {
+  if (id < 0) return false;
+  if (static_cast<size_t>(id) >= pieces_.size()) pieces_.resize(static_cast<size_t>(id) + 1);
+  if (!pieces_[static_cast<size_t>(id)].empty()) return false;
+  if (!ids_.emplace(piece, id).second) return false;
+  pieces_[static_cast<size_t>(id)] = std::move(piece);
+  return true;
+}
+
+const int32_t* BpeModel::FindId(std::string_view piece) const {
+  auto it = ids_.find(std::string(piece));
+  return it == ids_.end() ? nullptr : &it->second;
+}
+
+Status BpeModel::AddMerge(std::string_view left, std::string_view right, int32_t rank) {
+  const int32_t* left_id = FindId(left);
+  const int32_t* right_id = FindId(right);
+  const std::string merged = std::string(left) + std::string(right);
+  const int32_t* merged_id = FindId(merged);
+  for (auto [what, id] : {std::pair{left, left_id}, std::pair{right, right_id},
+                          std::pair{std::string_view(merged), merged_id}}) {
+    if (id == nullptr) {
+      return Status::Corruption("merge " + std::to_string(rank) + " ('" + std::string(left) +
+                                "' '" + std::string(right) + "'): '" + std::string(what) +
+                                "' is not in the vocabulary");
+    }
+  }
+  // A pair listed twice keeps its first (lowest) rank, as `tokenizers` does.
+  merges_.emplace(PairKey(*left_id, *right_id), Merge{rank, *merged_id});
+  return Status::Ok();
+}
+
+std::string_view BpeModel::Piece(int32_t id) const {
+  if (id < 0 || static_cast<size_t>(id) >= pieces_.size()) return {};
+  return pieces_[static_cast<size_t>(id)];
+}
+
+Status BpeModel::Encode(std::string_view piece, std::vector<int32_t>& ids) const {
+  if (ignore_merges_) {
+    if (const int32_t* whole = FindId(piece)) {
+      ids.push_back(*whole);
+      return Status::Ok();
+    }
+  }
+  std::vector<int32_t> symbols;
+  for (size_t at = 0; at < piece.size();) {
+    const size_t length =
+        std::min(Utf8Length(static_cast<unsigned char>(piece[at])), piece.size() - at);
+    const int32_t* id = FindId(piece.substr(at, length));
+    if (id == nullptr) {
+      return Status::Corruption("no vocabulary entry for '" +
+                                std::string(piece.substr(at, length)) + "'");
+    }
+    symbols.push_back(*id);
+    at += length;
+  }
+  // Merge the lowest-ranked adjacent pair, leftmost first, until no pair has a merge. The
+  // words are short (one pre-tokenized piece), so a scan per merge is cheap.
+  while (symbols.size() > 1) {
+    int32_t best_rank = std::numeric_limits<int32_t>::max();
+    size_t best_at = 0;
+    int32_t best_merged = -1;
+    for (size_t k = 0; k + 1 < symbols.size(); ++k) {
+      auto it = merges_.find(PairKey(symbols[k], symbols[k + 1]));
+      if (it != merges_.end() && it->second.rank < best_rank) {
+        best_rank = it->second.rank;
+        best_at = k;
+        best_merged = it->second.merged_id;
+      }
+    }
+    if (best_merged < 0) break;
+    symbols[best_at] = best_merged;
+    symbols.erase(symbols.begin() + static_cast<std::ptrdiff_t>(best_at) + 1);
+  }
+  ids.insert(ids.end(), symbols.begin(), symbols.end());
+  return Status::Ok();
+}
+
+}  // namespace qtk

@@ -1,0 +1,166 @@
+// Tokenizer::Encode: added tokens, normalization, pre-tokenization, BPE, post-processing, in
+// the order of tokenizer.h.
+#include "qtk/tokenize/tokenizer.h"
+
+#include <utf8proc.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "base/string_util.h"
+#include "qtk/base/byte_source.h"
+#include "qtk/format/gguf.h"
+#include "tokenize/byte_level.h"
+#include "tokenize/tokenizer_data.h"
+
+namespace qtk {
+namespace {
+
+// A stretch of text, or an added token found in it (id >= 0).
+struct Segment {
+  std::string_view text;
+  int32_t id = -1;
+};
+
+// Cuts the added tokens with normalized == `normalized` out of `text`, leftmost-longest.
+std::vector<Segment> SplitAddedTokens(std::string_view text, const std::vector<AddedToken>& added,
+                                      bool normalized) {
+  std::vector<Segment> segments;
+  size_t rest = 0;
+  for (size_t at = 0; at < text.size(); ++at) {
+    for (const AddedToken& token : added) {  // longest first
+      if (token.normalized != normalized || token.content[0] != text[at]) continue;
+      if (text.compare(at, token.content.size(), token.content) != 0) continue;
+      if (at > rest) segments.push_back({text.substr(rest, at - rest)});
+      segments.push_back({text.substr(at, token.content.size()), token.id});
+      rest = at + token.content.size();
+      at = rest - 1;
+      break;
+    }
+  }
+  if (rest < text.size()) segments.push_back({text.substr(rest)});
+  return segments;
+}
+
+std::string Normalize(std::string_view text, NormalizerKind kind) {
+  if (kind == NormalizerKind::kNone || text.empty()) return std::string(text);
+  // utf8proc_NFC wants a NUL-terminated string; the text has been checked to be UTF-8 and
+  // holds no NUL that would cut it short (NUL is its own stretch below).
+  const std::string terminated(text);
+  utf8proc_uint8_t* nfc =
+      utf8proc_NFC(reinterpret_cast<const utf8proc_uint8_t*>(terminated.c_str()));
+  if (nfc == nullptr) return terminated;
+  std::string out(reinterpret_cast<const char*>(nfc));
+  std::free(nfc);
+  return out;
+}
+
+// NFC of text that may hold NUL bytes: each NUL stays as it is, the stretches between are
+// normalized (composition never crosses a NUL).
+std::string NormalizeAll(std::string_view text, NormalizerKind kind) {
+  std::string out;
+  size_t start = 0;
+  while (true) {
+    const size_t nul = text.find('\0', start);
+    out += Normalize(text.substr(start, nul == std::string_view::npos ? text.npos : nul - start),
+                     kind);
+    if (nul == std::string_view::npos) break;
+    out.push_back('\0');
+    start = nul + 1;
+  }
+  return out;
+}
+
+// The pre-tokenizer's pieces of one normalized stretch.
+std::vector<std::string> PreTokenize(std::string_view text,
+                                     const std::vector<PreTokenizerStep>& steps) {
+  std::vector<std::string> pieces = {std::string(text)};
+  for (const PreTokenizerStep& step : steps) {
+    std::vector<std::string> next;
+    for (std::string& piece : pieces) {
+      if (step.kind == PreTokenizerStep::Kind::kByteLevel && step.add_prefix_space &&
+          !piece.starts_with(' ')) {
+        piece.insert(piece.begin(), ' ');
+      }
+      std::vector<std::string_view> parts = {piece};
+      if (step.regex) parts = step.regex->SplitIsolated(piece);
+      for (std::string_view part : parts) {
+        next.push_back(step.kind == PreTokenizerStep::Kind::kByteLevel ? ToByteLevel(part)
+                                                                       : std::string(part));
+      }
+    }
+    pieces = std::move(next);
+  }
+  return pieces;
+}
+
+}  // namespace
+
+Tokenizer::Tokenizer(std::unique_ptr<TokenizerData> data) : data_(std::move(data)) {}
+Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
+Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
+Tokenizer::~Tokenizer() = default;
+
+Result<Tokenizer> Tokenizer::FromJson(std::string_view text, std::string_view path) {
+  QTK_ASSIGN_OR_RETURN(std::unique_ptr<TokenizerData> data, ParseTokenizerJson(text, path));
+  return Tokenizer(std::move(data));
+}
+
+Result<std::vector<int32_t>> Tokenizer::Encode(std::string_view text, bool add_special) const {
+  if (!IsValidUtf8(text)) {
+    return Status::InvalidArgument("text is not valid utf-8 (byte " +
+                                   std::to_string(FirstInvalidUtf8(text)) + ")");
+  }
+  std::vector<int32_t> ids;
+  if (add_special) ids = data_->special_prefix;
+  for (const Segment& raw : SplitAddedTokens(text, data_->added, /*normalized=*/false)) {
+    if (raw.id >= 0) {
+      ids.push_back(raw.id);
+      continue;
+    }
+    const std::string normalized = NormalizeAll(raw.text, data_->normalizer);
+    for (const Segment& segment : SplitAddedTokens(normalized, data_->added, true)) {
+      if (segment.id >= 0) {
+        ids.push_back(segment.id);
+        continue;
+      }
+      for (const std::string& piece : PreTokenize(segment.text, data_->pre_tokenizer)) {
+        QTK_RETURN_IF_ERROR(data_->bpe.Encode(piece, ids));
+      }
+    }
+  }
+  if (add_special)
+    ids.insert(ids.end(), data_->special_suffix.begin(), data_->special_suffix.end());
+  return ids;
+}
+
+Result<Tokenizer> OpenTokenizer(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  fs::path file(path);
+  if (fs::is_directory(file, error)) {
+    file /= "tokenizer.json";
+    if (!fs::exists(file, error)) {
+      if (fs::exists(fs::path(path) / "tokenizer.model", error)) {
+        return Status::Unsupported(path + ": only a SentencePiece tokenizer.model: qtk cannot " +
+                                   "encode with it yet (tokenizer.json is needed)");
+      }
+      return Status::NotFound(path + ": no tokenizer.json");
+    }
+  }
+  QTK_ASSIGN_OR_RETURN(std::shared_ptr<const ByteSource> source, MapFile(file.string()));
+  const std::span<const uint8_t> bytes = source->bytes();
+  if (HasGgufMagic(bytes)) {
+    return Status::Unsupported(path + ": a gguf file: qtk cannot build a tokenizer from a gguf " +
+                               "vocabulary yet (give the model's tokenizer.json)");
+  }
+  return Tokenizer::FromJson(
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), file.string());
+}
+
+std::string_view Tokenizer::Piece(int32_t id) const { return data_->bpe.Piece(id); }
+
+int32_t Tokenizer::n_ids() const { return data_->bpe.n_ids(); }
+
+}  // namespace qtk
