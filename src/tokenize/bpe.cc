@@ -1,6 +1,8 @@
 #include "tokenize/bpe.h"
 
+#include <functional>
 #include <limits>
+#include <queue>
 
 namespace qtk {
 namespace {
@@ -70,24 +72,50 @@ Status BpeModel::Encode(std::string_view piece, std::vector<int32_t>& ids) const
     symbols.push_back(*id);
     at += length;
   }
-  // Merge the lowest-ranked adjacent pair, leftmost first, until no pair has a merge. The
-  // words are short (one pre-tokenized piece), so a scan per merge is cheap.
-  while (symbols.size() > 1) {
-    int32_t best_rank = std::numeric_limits<int32_t>::max();
-    size_t best_at = 0;
-    int32_t best_merged = -1;
-    for (size_t k = 0; k + 1 < symbols.size(); ++k) {
-      auto it = merges_.find(PairKey(symbols[k], symbols[k + 1]));
-      if (it != merges_.end() && it->second.rank < best_rank) {
-        best_rank = it->second.rank;
-        best_at = k;
-        best_merged = it->second.merged_id;
-      }
+  // Merge the lowest-ranked adjacent pair, leftmost first, until no pair has a merge: a heap
+  // of candidate pairs by (rank, position) over a linked list of symbols, so a long piece
+  // (a run of thousands of letters) costs n log n, not n^2. A candidate is stale when either
+  // of its symbols has changed since it was pushed; then it is skipped.
+  struct Candidate {
+    int32_t rank;
+    size_t at;  // the left symbol's original position
+    int32_t left, right;
+    bool operator>(const Candidate& other) const {
+      return rank != other.rank ? rank > other.rank : at > other.at;
     }
-    if (best_merged < 0) break;
-    symbols[best_at] = best_merged;
-    symbols.erase(symbols.begin() + static_cast<std::ptrdiff_t>(best_at) + 1);
+  };
+  const size_t n = symbols.size();
+  std::vector<size_t> next(n), prev(n);
+  std::vector<bool> alive(n, true);
+  for (size_t k = 0; k < n; ++k) {
+    next[k] = k + 1;  // n: none
+    prev[k] = k == 0 ? n : k - 1;
   }
+  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> heap;
+  auto push = [&](size_t at) {
+    if (at >= n || next[at] >= n) return;
+    auto it = merges_.find(PairKey(symbols[at], symbols[next[at]]));
+    if (it != merges_.end()) heap.push({it->second.rank, at, symbols[at], symbols[next[at]]});
+  };
+  for (size_t k = 0; k + 1 < n; ++k) push(k);
+  while (!heap.empty()) {
+    const Candidate top = heap.top();
+    heap.pop();
+    const size_t right = next[top.at];
+    if (!alive[top.at] || right >= n || symbols[top.at] != top.left ||
+        symbols[right] != top.right) {
+      continue;
+    }
+    symbols[top.at] = merges_.at(PairKey(top.left, top.right)).merged_id;
+    alive[right] = false;
+    next[top.at] = next[right];
+    if (next[right] < n) prev[next[right]] = top.at;
+    if (prev[top.at] < n) push(prev[top.at]);
+    push(top.at);
+  }
+  std::vector<int32_t> merged;
+  for (size_t k = 0; k < n; k = next[k]) merged.push_back(symbols[k]);
+  symbols = std::move(merged);
   ids.insert(ids.end(), symbols.begin(), symbols.end());
   return Status::Ok();
 }
