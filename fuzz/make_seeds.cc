@@ -342,5 +342,6 @@ int main(int argc, char** argv) {
   qtk::fuzz::WriteIndexSeeds(testdata, out / "safetensors_index");
   qtk::fuzz::WriteConfigSeeds(testdata, out / "config");
   qtk::fuzz::WriteSentencePieceSeeds(testdata, out / "sentencepiece");
+  qtk::fuzz::WriteTokenizerSeeds(out / "tokenizer");
   return 0;
 }

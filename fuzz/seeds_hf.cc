@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "fuzz_bodies_hf.h"
+#include "fuzz_bodies_tokenize.h"
 #include "qtk/base/byte_source.h"
 #include "qtk/convert/sentencepiece.h"
 #include "qtk/format/safetensors.h"
@@ -352,6 +353,19 @@ void WriteSentencePieceSeeds(const fs::path& testdata, const fs::path& out) {
        FilesUnder(testdata, [](const std::string& name) { return name == "tokenizer.model"; })) {
     WriteSeed(out, SeedName(testdata, path), FileBytes(path));
   }
+}
+
+void WriteTokenizerSeeds(const fs::path& out) {
+  auto seed = [&out](const std::string& name, char mode, const std::string& body) {
+    std::string bytes(1, mode);
+    bytes += body;
+    WriteSeed(out, name, std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  };
+  seed("tokenizer-json", '\0', testing::FuzzTokenizerJson());
+  seed("text-english", '\1', "Hello world, the abc 123456 they're");
+  seed("text-unicode", '\1',
+       "\n \n\n \t🚀 (normal) 😶‍🌫️ 3..3 កាន់តែ 我想在apple工作 "
+       "нещо<|x|>");
 }
 
 }  // namespace qtk::fuzz

@@ -19,6 +19,9 @@ void WriteSeed(const std::filesystem::path& dir, const std::string& name,
 void WriteSafetensorsSeeds(const std::filesystem::path& testdata, const std::filesystem::path& out);
 void WriteIndexSeeds(const std::filesystem::path& testdata, const std::filesystem::path& out);
 void WriteConfigSeeds(const std::filesystem::path& testdata, const std::filesystem::path& out);
+// tokenizer.json seeds (even first byte) and texts (odd first byte): see
+// tests/fuzz_bodies_tokenize.h.
+void WriteTokenizerSeeds(const std::filesystem::path& out);
 void WriteSentencePieceSeeds(const std::filesystem::path& testdata,
                              const std::filesystem::path& out);
 

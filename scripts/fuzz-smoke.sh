@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, AddressSanitizer + UndefinedBehaviorSanitizer) and runs
 # each one on its seeds and the committed regression corpus: by default 8 s per target for the
-# seven targets, under a minute of fuzzing in all. A crash, leak, timeout or oversized
+# eight targets, under a minute of fuzzing in all. A crash, leak, timeout or oversized
 # allocation fails the script and leaves the input in build-fuzz/findings/.
 #
 #   scripts/fuzz-smoke.sh            the CI smoke run
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-8}
 build=${QTK_FUZZ_BUILD_DIR:-build-fuzz}
-targets=(gguf imatrix quantize_rows safetensors safetensors_index config sentencepiece)
+targets=(gguf imatrix quantize_rows safetensors safetensors_index config sentencepiece tokenizer)
 if [ $# -gt 1 ]; then targets=("${@:2}"); fi
 
 launcher=()

@@ -7,6 +7,7 @@
 
 #include "fuzz_bodies.h"
 #include "fuzz_bodies_hf.h"
+#include "fuzz_bodies_tokenize.h"
 #include "test_support.h"
 
 namespace qtk {
@@ -89,6 +90,15 @@ TEST_CASE("the tokenizer.model fuzz corpus replays cleanly", "[robustness][fuzz]
   for (const auto& path : files) {
     INFO(path.filename().string());
     CheckLocated(testing::FuzzSentencePiece(testing::ReadFileBytes(path)), "fuzz.model");
+  }
+}
+
+TEST_CASE("the tokenizer fuzz corpus replays cleanly", "[robustness][fuzz]") {
+  const auto files = CorpusFiles("tokenizer");
+  REQUIRE_FALSE(files.empty());
+  for (const auto& path : files) {
+    INFO(path.filename().string());
+    testing::FuzzTokenizer(testing::ReadFileBytes(path));  // aborts on a broken invariant
   }
 }
 
