@@ -4,17 +4,9 @@
 #include <limits>
 #include <queue>
 
+#include "base/string_util.h"
+
 namespace qtk {
-namespace {
-
-size_t Utf8Length(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if ((lead >> 5) == 0x6) return 2;
-  if ((lead >> 4) == 0xE) return 3;
-  return 4;
-}
-
-}  // namespace
 
 bool BpeModel::AddPiece(std::string piece, int32_t id) {
   if (id < 0) return false;
@@ -63,7 +55,7 @@ Status BpeModel::Encode(std::string_view piece, std::vector<int32_t>& ids) const
   std::vector<int32_t> symbols;
   for (size_t at = 0; at < piece.size();) {
     const size_t length =
-        std::min(Utf8Length(static_cast<unsigned char>(piece[at])), piece.size() - at);
+        std::min(Utf8SequenceLength(static_cast<unsigned char>(piece[at])), piece.size() - at);
     const int32_t* id = FindId(piece.substr(at, length));
     if (id == nullptr) {
       return Status::Corruption("no vocabulary entry for '" +

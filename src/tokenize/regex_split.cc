@@ -4,6 +4,8 @@
 
 #include <mutex>
 
+#include "base/string_util.h"
+
 namespace qtk {
 namespace {
 
@@ -14,14 +16,6 @@ void InitializeOniguruma() {
     OnigEncoding encodings[] = {ONIG_ENCODING_UTF8};
     onig_initialize(encodings, 1);
   });
-}
-
-// Bytes in the UTF-8 sequence that starts with `lead`.
-size_t Utf8Length(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if ((lead >> 5) == 0x6) return 2;
-  if ((lead >> 4) == 0xE) return 3;
-  return 4;
 }
 
 }  // namespace
@@ -58,7 +52,7 @@ std::vector<std::string_view> RegexSplitter::SplitIsolated(std::string_view text
     const auto match_begin = static_cast<size_t>(region->beg[0]);
     const auto match_end = static_cast<size_t>(region->end[0]);
     if (match_end == match_begin) {  // an empty match splits nothing; move one character on
-      from = match_begin + Utf8Length(static_cast<unsigned char>(text[match_begin]));
+      from = match_begin + Utf8SequenceLength(static_cast<unsigned char>(text[match_begin]));
       continue;
     }
     if (match_begin > gap_begin) pieces.push_back(text.substr(gap_begin, match_begin - gap_begin));
