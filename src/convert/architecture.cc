@@ -231,7 +231,7 @@ Result<ConvertedTensor> PlanOne(const HfModelConfig& config, const HfTensor& ten
                                "' to a GGUF name for " + config.hf_architecture);
   }
   planned.gguf_name = std::move(*gguf_name);
-  planned.shape.assign(tensor.shape.rbegin(), tensor.shape.rend());
+  planned.shape = ToGgufOrder(tensor.shape);
   planned.transform = TransformOf(spec, tensor.name);
   if (planned.transform != TensorTransform::kNone) {
     planned.permute_heads =

@@ -14,7 +14,9 @@ Result<std::unique_ptr<ModelInput>> OpenModelInput(const std::string& path) {
 }
 
 Result<std::unique_ptr<ModelInput>> ModelInputFrom(ModelSource source) {
-  if (source.format() == ModelFormat::kGguf) return MakeSplitGgufInput(*source.gguf());
+  if (source.format() == ModelFormat::kGguf) {
+    return MakeSplitGgufInput(std::move(source).TakeGguf());
+  }
   const HfModelDirectory* directory = source.hf_directory();
   if (directory != nullptr &&
       std::filesystem::exists(std::filesystem::path(source.path()) / "config.json")) {

@@ -15,8 +15,8 @@ void Log(const QuantizeJobCallbacks& callbacks, LogLevel level, const std::strin
 
 // Step 2: the importance matrix, filtered, into the options (and its keys into the metadata).
 // `matrix` must outlive the job's use of the options.
-Status UseImportanceFile(QuantizeJob& job, const ImportanceMatrix& matrix,
-                         const QuantizeJobCallbacks& callbacks) {
+void UseImportanceFile(QuantizeJob& job, const ImportanceMatrix& matrix,
+                       const QuantizeJobCallbacks& callbacks) {
   ImportanceUse use =
       UseImportance(matrix, job.imatrix_path, job.imatrix_include, job.imatrix_exclude);
   job.options.importance = std::move(use.lookup);
@@ -24,7 +24,6 @@ Status UseImportanceFile(QuantizeJob& job, const ImportanceMatrix& matrix,
   Log(callbacks, LogLevel::kInfo,
       "importance matrix " + job.imatrix_path + ": " + std::to_string(matrix.entries().size()) +
           " entries, " + std::to_string(matrix.chunk_count()) + " chunks");
-  return Status::Ok();
 }
 
 }  // namespace
@@ -38,7 +37,7 @@ Result<QuantizeJobResult> RunQuantizeJob(QuantizeJob job, const QuantizeJobCallb
   if (!job.imatrix_path.empty()) {
     QTK_ASSIGN_OR_RETURN(ImportanceMatrix read, ReadImportanceMatrixFile(job.imatrix_path));
     matrix.emplace(std::move(read));
-    QTK_RETURN_IF_ERROR(UseImportanceFile(job, *matrix, callbacks));
+    UseImportanceFile(job, *matrix, callbacks);
   }
   if (job.options.keep_split && input.n_splits() == 1) {
     Log(callbacks, LogLevel::kWarning,

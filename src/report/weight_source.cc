@@ -15,7 +15,11 @@ namespace {
 
 class GgufWeights final : public WeightSource {
  public:
-  explicit GgufWeights(GgufFile file) : file_(std::move(file)) { Index(); }
+  // Reads `input`'s GGUF file, which it keeps alive. REQUIRES: input->gguf() != nullptr.
+  explicit GgufWeights(std::unique_ptr<ModelInput> input)
+      : input_(std::move(input)), file_(*input_->gguf()) {
+    Index();
+  }
 
   const std::string& path() const override { return file_.path(); }
   std::string Describe() const override {
@@ -64,7 +68,8 @@ class GgufWeights final : public WeightSource {
     }
   }
 
-  GgufFile file_;
+  std::unique_ptr<ModelInput> input_;
+  const GgufFile& file_;
   std::vector<WeightInfo> weights_;
 };
 
@@ -102,7 +107,7 @@ class InputWeights final : public WeightSource {
 int64_t WeightInfo::n_elements() const { return ElementCount(shape); }
 
 std::unique_ptr<WeightSource> WeightsOf(std::unique_ptr<ModelInput> input) {
-  if (const GgufFile* file = input->gguf()) return std::make_unique<GgufWeights>(*file);
+  if (input->gguf() != nullptr) return std::make_unique<GgufWeights>(std::move(input));
   const ModelInput& view = *input;
   return std::make_unique<InputWeights>(view, std::move(input));
 }

@@ -78,6 +78,9 @@ class ModelSource {
 
   // The parsed files behind the view; nullptr where the format does not apply.
   const GgufFile* gguf() const { return gguf_ ? &*gguf_ : nullptr; }
+  // The parsed GGUF file itself, moved out of a source that is done with.
+  // REQUIRES: format() == ModelFormat::kGguf.
+  GgufFile TakeGguf() && { return std::move(*gguf_); }
   const SafetensorsCheckpoint* safetensors() const;
   const HfModelDirectory* hf_directory() const { return directory_ ? &*directory_ : nullptr; }
 
