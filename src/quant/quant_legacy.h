@@ -22,7 +22,8 @@ namespace qtk {
 inline constexpr int64_t kLegacyBlockSize = 32;  // QK4_0 = QK4_1 = QK5_0 = QK5_1 = QK8_0
 
 // The block layouts (quant_legacy.cc describes each field): the one place their sizes are
-// stated; ggml_type.cc's table holds the same numbers and ggml_type_test checks they agree.
+// stated; ggml_type.cc's table holds the same numbers and tests/quant/block_layout_test.cc
+// checks they agree.
 // F16 fields are raw little-endian bits; qh is four bytes so that no padding appears.
 struct BlockQ4_0 {
   uint16_t d;
