@@ -18,7 +18,7 @@ bool BpeModel::AddPiece(std::string piece, int32_t id) {
 }
 
 const int32_t* BpeModel::FindId(std::string_view piece) const {
-  auto it = ids_.find(std::string(piece));
+  auto it = ids_.find(piece);
   return it == ids_.end() ? nullptr : &it->second;
 }
 

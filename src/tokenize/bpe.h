@@ -3,6 +3,7 @@
 #define QTK_TOKENIZE_BPE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -40,7 +41,12 @@ class BpeModel {
   }
   const int32_t* FindId(std::string_view piece) const;
 
-  std::unordered_map<std::string, int32_t> ids_;
+  // Looked up by string_view, so that encoding builds no string per character.
+  struct PieceHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view piece) const { return std::hash<std::string_view>()(piece); }
+  };
+  std::unordered_map<std::string, int32_t, PieceHash, std::equal_to<>> ids_;
   std::vector<std::string> pieces_;  // by id; "" where an id is unused
   std::unordered_map<uint64_t, Merge> merges_;
   bool ignore_merges_ = false;

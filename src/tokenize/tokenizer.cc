@@ -4,8 +4,8 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 
 #include "base/string_util.h"
@@ -24,13 +24,14 @@ struct Segment {
 };
 
 // Cuts the added tokens with normalized == `normalized` out of `text`, leftmost-longest.
-std::vector<Segment> SplitAddedTokens(std::string_view text, const std::vector<AddedToken>& added,
+std::vector<Segment> SplitAddedTokens(std::string_view text, const TokenizerData& data,
                                       bool normalized) {
   std::vector<Segment> segments;
   size_t rest = 0;
   for (size_t at = 0; at < text.size(); ++at) {
-    for (const AddedToken& token : added) {  // longest first
-      if (token.normalized != normalized || token.content[0] != text[at]) continue;
+    for (uint32_t index : data.added_by_first_byte[static_cast<unsigned char>(text[at])]) {
+      const AddedToken& token = data.added[index];  // longest first
+      if (token.normalized != normalized) continue;
       if (text.compare(at, token.content.size(), token.content) != 0) continue;
       if (at > rest) segments.push_back({text.substr(rest, at - rest)});
       segments.push_back({text.substr(at, token.content.size()), token.id});
@@ -43,30 +44,24 @@ std::vector<Segment> SplitAddedTokens(std::string_view text, const std::vector<A
   return segments;
 }
 
+// NFC of text that may hold NUL bytes (utf8proc reads NUL-terminated strings): each NUL stays
+// as it is and the stretches between are composed (composition never crosses a NUL).
 std::string Normalize(std::string_view text, NormalizerKind kind) {
-  if (kind == NormalizerKind::kNone || text.empty()) return std::string(text);
-  // utf8proc_NFC wants a NUL-terminated string; the text has been checked to be UTF-8 and
-  // holds no NUL that would cut it short (NUL is its own stretch below).
-  const std::string terminated(text);
-  utf8proc_uint8_t* nfc =
-      utf8proc_NFC(reinterpret_cast<const utf8proc_uint8_t*>(terminated.c_str()));
-  if (nfc == nullptr) return terminated;
-  std::string out(reinterpret_cast<const char*>(nfc));
-  std::free(nfc);
-  return out;
-}
-
-// NFC of text that may hold NUL bytes: each NUL stays as it is, the stretches between are
-// normalized (composition never crosses a NUL).
-std::string NormalizeAll(std::string_view text, NormalizerKind kind) {
+  if (kind == NormalizerKind::kNone) return std::string(text);
   std::string out;
   size_t start = 0;
-  while (true) {
-    const size_t nul = text.find('\0', start);
-    out += Normalize(text.substr(start, nul == std::string_view::npos ? text.npos : nul - start),
-                     kind);
-    if (nul == std::string_view::npos) break;
-    out.push_back('\0');
+  while (start <= text.size()) {
+    const size_t nul = std::min(text.find('\0', start), text.size());
+    const std::string stretch(text.substr(start, nul - start));  // NUL-terminated by c_str()
+    utf8proc_uint8_t* nfc =
+        utf8proc_NFC(reinterpret_cast<const utf8proc_uint8_t*>(stretch.c_str()));
+    if (nfc == nullptr) {
+      out += stretch;
+    } else {
+      out += reinterpret_cast<const char*>(nfc);
+      std::free(nfc);
+    }
+    if (nul < text.size()) out.push_back('\0');
     start = nul + 1;
   }
   return out;
@@ -114,13 +109,13 @@ Result<std::vector<int32_t>> Tokenizer::Encode(std::string_view text, bool add_s
   }
   std::vector<int32_t> ids;
   if (add_special) ids = data_->special_prefix;
-  for (const Segment& raw : SplitAddedTokens(text, data_->added, /*normalized=*/false)) {
+  for (const Segment& raw : SplitAddedTokens(text, *data_, /*normalized=*/false)) {
     if (raw.id >= 0) {
       ids.push_back(raw.id);
       continue;
     }
-    const std::string normalized = NormalizeAll(raw.text, data_->normalizer);
-    for (const Segment& segment : SplitAddedTokens(normalized, data_->added, true)) {
+    const std::string normalized = Normalize(raw.text, data_->normalizer);
+    for (const Segment& segment : SplitAddedTokens(normalized, *data_, /*normalized=*/true)) {
       if (segment.id >= 0) {
         ids.push_back(segment.id);
         continue;

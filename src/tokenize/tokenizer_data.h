@@ -3,6 +3,7 @@
 #ifndef QTK_TOKENIZE_TOKENIZER_DATA_H_
 #define QTK_TOKENIZE_TOKENIZER_DATA_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,7 +34,10 @@ struct TokenizerData {
   NormalizerKind normalizer = NormalizerKind::kNone;
   std::vector<PreTokenizerStep> pre_tokenizer;
   BpeModel bpe;
-  std::vector<AddedToken> added;        // longest content first
+  std::vector<AddedToken> added;  // longest content first
+  // Indices into `added` by the first byte of their content (longest first within each), so
+  // that the split looks only at the tokens that can start where it stands.
+  std::array<std::vector<uint32_t>, 256> added_by_first_byte;
   std::vector<int32_t> special_prefix;  // TemplateProcessing's single: before $A
   std::vector<int32_t> special_suffix;  // ... and after it
 };

@@ -158,6 +158,10 @@ class TokenizerJsonParser {
                      [](const AddedToken& a, const AddedToken& b) {
                        return a.content.size() > b.content.size();
                      });
+    for (size_t i = 0; i < data_->added.size(); ++i) {
+      const auto first = static_cast<unsigned char>(data_->added[i].content[0]);
+      data_->added_by_first_byte[first].push_back(static_cast<uint32_t>(i));
+    }
     return Status::Ok();
   }
 
