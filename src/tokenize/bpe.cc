@@ -1,5 +1,6 @@
 #include "tokenize/bpe.h"
 
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <queue>
@@ -9,11 +10,10 @@
 namespace qtk {
 
 bool BpeModel::AddPiece(std::string piece, int32_t id) {
-  if (id < 0) return false;
-  if (static_cast<size_t>(id) >= pieces_.size()) pieces_.resize(static_cast<size_t>(id) + 1);
-  if (!pieces_[static_cast<size_t>(id)].empty()) return false;
+  if (id < 0 || pieces_.contains(id)) return false;
   if (!ids_.emplace(piece, id).second) return false;
-  pieces_[static_cast<size_t>(id)] = std::move(piece);
+  pieces_.emplace(id, std::move(piece));
+  n_ids_ = std::max<int64_t>(n_ids_, int64_t{id} + 1);
   return true;
 }
 
@@ -41,8 +41,8 @@ Status BpeModel::AddMerge(std::string_view left, std::string_view right, int32_t
 }
 
 std::string_view BpeModel::Piece(int32_t id) const {
-  if (id < 0 || static_cast<size_t>(id) >= pieces_.size()) return {};
-  return pieces_[static_cast<size_t>(id)];
+  auto it = pieces_.find(id);
+  return it == pieces_.end() ? std::string_view() : std::string_view(it->second);
 }
 
 Status BpeModel::Encode(std::string_view piece, std::vector<int32_t>& ids) const {

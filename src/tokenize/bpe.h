@@ -28,7 +28,8 @@ class BpeModel {
   Status Encode(std::string_view piece, std::vector<int32_t>& ids) const;
 
   std::string_view Piece(int32_t id) const;
-  int32_t n_ids() const { return static_cast<int32_t>(pieces_.size()); }
+  // One more than the largest id.
+  int64_t n_ids() const { return n_ids_; }
 
  private:
   struct Merge {
@@ -47,7 +48,10 @@ class BpeModel {
     size_t operator()(std::string_view piece) const { return std::hash<std::string_view>()(piece); }
   };
   std::unordered_map<std::string, int32_t, PieceHash, std::equal_to<>> ids_;
-  std::vector<std::string> pieces_;  // by id; "" where an id is unused
+  // By id. A map, not a vector indexed by id: ids come from the file, and one large id (up
+  // to 2^31-1 is valid) must not make the tokenizer allocate for every id below it.
+  std::unordered_map<int32_t, std::string> pieces_;
+  int64_t n_ids_ = 0;
   std::unordered_map<uint64_t, Merge> merges_;
   bool ignore_merges_ = false;
 };

@@ -156,6 +156,6 @@ Result<Tokenizer> OpenTokenizer(const std::string& path) {
 
 std::string_view Tokenizer::Piece(int32_t id) const { return data_->bpe.Piece(id); }
 
-int32_t Tokenizer::n_ids() const { return data_->bpe.n_ids(); }
+int64_t Tokenizer::n_ids() const { return data_->bpe.n_ids(); }
 
 }  // namespace qtk

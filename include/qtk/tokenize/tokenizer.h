@@ -55,7 +55,7 @@ class Tokenizer {
   // The vocabulary entry of `id` as stored ("Ġthe"), or "" for an id not in it.
   std::string_view Piece(int32_t id) const;
   // One more than the largest id (vocabulary and added tokens).
-  int32_t n_ids() const;
+  int64_t n_ids() const;
 
  private:
   explicit Tokenizer(std::unique_ptr<TokenizerData> data);
