@@ -249,7 +249,8 @@ inline void FuzzConvert(const HfModelConfig& config) {
   VocabSources sources;
   sources.tokenizer_config_json = config.text;
   sources.added_tokens_json = config.text;
-  Result<ModelMetadata> tokenizer = BuildTokenizerMetadata(config, FuzzTokenizer(), sources);
+  const SentencePieceModel fuzz_tokenizer = FuzzTokenizer();
+  Result<ModelMetadata> tokenizer = BuildTokenizerMetadata(config, &fuzz_tokenizer, sources);
   std::vector<GgufKeyValue> tokenizer_metadata;
   if (tokenizer.ok()) tokenizer_metadata = std::move(tokenizer->metadata);
   Result<ModelMetadata> metadata =
@@ -335,7 +336,7 @@ inline Status FuzzSentencePiece(std::span<const uint8_t> bytes) {
     sources.tokenizer_config_json = kFuzzTokenizerConfig;
     const std::string added = R"({"<extra>": )" + std::to_string(n_pieces) + "}";
     sources.added_tokens_json = added;
-    Result<ModelMetadata> metadata = BuildTokenizerMetadata(*config, *model, sources);
+    Result<ModelMetadata> metadata = BuildTokenizerMetadata(*config, &*model, sources);
     if (!metadata.ok()) FuzzFinding("no vocabulary: " + metadata.status().message());
     const size_t expected =
         vocab_size <= 0 ? model->pieces.size() : static_cast<size_t>(vocab_size);

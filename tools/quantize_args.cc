@@ -231,6 +231,7 @@ Result<QuantizeJob> InterpretQuantizeArgs(const QuantizeArgs& args) {
     job.options.metadata_overrides.push_back(std::move(kv));
   }
   job.imatrix_path = args.imatrix;
+  if (!args.vocab_pre.empty()) job.input_options.vocab_pre = args.vocab_pre;
   job.imatrix_include = args.include_weights;
   job.imatrix_exclude = args.exclude_weights;
   job.dry_run = args.dry_run;

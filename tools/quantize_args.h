@@ -33,6 +33,7 @@ struct QuantizeArgs {
   std::vector<std::string> include_weights;
   std::vector<std::string> exclude_weights;
   std::string nan_policy = "refuse";
+  std::string vocab_pre;  // tokenizer.ggml.pre for an unrecognized BPE pre-tokenizer
 };
 
 // The job the arguments describe, gates and deployment aside (gate_args.h).

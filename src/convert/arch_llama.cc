@@ -1,4 +1,5 @@
-// The Llama row of the architecture table: LlamaModel in convert_hf_to_gguf.py.
+// The Llama row of the architecture table: LlamaModel in convert_hf_to_gguf.py (Llama 1-3,
+// Mistral, Mixtral).
 #include "convert/arch_table.h"
 
 namespace qtk {
@@ -14,26 +15,6 @@ constexpr HparamRule kLlamaHparams[] = {
     {"{arch}.rope.dimension_count", GgufValueType::kUint32, HparamSource::kRopeDimension, {}},
 };
 
-// gguf-py's TensorNameMap entries for MODEL_ARCH.LLAMA that HF Llama/Mistral checkpoints use.
-constexpr TensorNameRule kLlamaTensorNames[] = {
-    {"model.embed_tokens", "token_embd"},
-    {"model.norm", "output_norm"},
-    {"lm_head", "output"},
-    {"model.layers.{bid}.input_layernorm", "blk.{bid}.attn_norm"},
-    {"model.layers.{bid}.self_attn.q_proj", "blk.{bid}.attn_q"},
-    {"model.layers.{bid}.self_attn.k_proj", "blk.{bid}.attn_k"},
-    {"model.layers.{bid}.self_attn.v_proj", "blk.{bid}.attn_v"},
-    {"model.layers.{bid}.self_attn.o_proj", "blk.{bid}.attn_output"},
-    {"model.layers.{bid}.post_attention_layernorm", "blk.{bid}.ffn_norm"},
-    {"model.layers.{bid}.mlp.gate_proj", "blk.{bid}.ffn_gate"},
-    {"model.layers.{bid}.mlp.up_proj", "blk.{bid}.ffn_up"},
-    {"model.layers.{bid}.mlp.down_proj", "blk.{bid}.ffn_down"},
-};
-
-// ModelBase.prepare_tensors: "we don't need these".
-constexpr K kSkippedSuffixes[] = {".attention.masked_bias", ".attention.bias",
-                                  ".rotary_emb.inv_freq"};
-
 // LlamaModel.undo_permute: HF stores q/k in rotate-half order, llama.cpp interleaved.
 constexpr TensorTransformRule kLlamaTransforms[] = {
     {"q_proj.weight", TensorTransform::kPermuteRopeQ},
@@ -42,7 +23,11 @@ constexpr TensorTransformRule kLlamaTransforms[] = {
     {"k_proj.bias", TensorTransform::kPermuteRopeK},
 };
 
-constexpr K kLlamaArchitectures[] = {"LlamaForCausalLM", "MistralForCausalLM"};
+// Mixtral: block_sparse_moe.experts.{xid}.w1/w2/w3, stacked in that order.
+constexpr K kMixtralProjections[] = {"w1", "w2", "w3"};
+
+constexpr K kLlamaArchitectures[] = {"LlamaForCausalLM", "LLaMAForCausalLM", "MistralForCausalLM",
+                                     "MixtralForCausalLM"};
 
 }  // namespace
 
@@ -52,11 +37,17 @@ const ArchitectureSpec& LlamaArchitecture() {
       .gguf_architecture = "llama",
       .common_hparams = TextModelHparams(),
       .hparams = kLlamaHparams,
-      .tensor_names = kLlamaTensorNames,
-      .skipped_tensor_suffixes = kSkippedSuffixes,
+      .tensor_names = TextModelTensorNames(),
+      .skipped_tensor_suffixes = TextModelSkippedSuffixes(),
       .f32_tensors = {},
       .transforms = kLlamaTransforms,
-      .vocab = VocabKind::kSentencePiece,
+      .vocab = VocabKind::kSentencePieceElseGpt2,
+      .experts = ExpertStackRule{.marker = "block_sparse_moe.experts",
+                                 .layer_prefix = "model.layers.{bid}.block_sparse_moe.experts.",
+                                 .projections = kMixtralProjections,
+                                 .merged = "layers.{bid}.feed_forward.experts.{w}"},
+      .llama3_rope_factors = true,
+      .llama_vocab_extras = true,
   };
   return kSpec;
 }

@@ -8,11 +8,21 @@
 
 namespace qtk {
 
-// TextModel.set_gguf_parameters, the rules most rows start with (arch_text_model.cc).
+// What most rows share (arch_text_model.cc): TextModel.set_gguf_parameters' rules; the
+// TensorNameMap entries of the Llama and Qwen families' Hugging Face names (dense, q/k norms,
+// MoE routers, stacked experts, shared experts); ModelBase.prepare_tensors' skipped tensors.
 std::span<const HparamRule> TextModelHparams();
+std::span<const TensorNameRule> TextModelTensorNames();
+std::span<const std::string_view> TextModelSkippedSuffixes();
 
-// LlamaForCausalLM, MistralForCausalLM (arch_llama.cc).
+// LlamaForCausalLM, MistralForCausalLM, MixtralForCausalLM (arch_llama.cc).
 const ArchitectureSpec& LlamaArchitecture();
+
+// Qwen2ForCausalLM, Qwen2MoeForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM (arch_qwen.cc).
+const ArchitectureSpec& Qwen2Architecture();
+const ArchitectureSpec& Qwen2MoeArchitecture();
+const ArchitectureSpec& Qwen3Architecture();
+const ArchitectureSpec& Qwen3MoeArchitecture();
 
 }  // namespace qtk
 

@@ -48,8 +48,46 @@ constexpr HparamRule kTextModelHparams[] = {
     {"general.file_type", GgufValueType::kUint32, HparamSource::kFileType, {}},
 };
 
+// gguf-py's TensorNameMap entries for the Hugging Face names of the Llama and Qwen families.
+constexpr TensorNameRule kTensorNames[] = {
+    {"model.embed_tokens", "token_embd"},
+    {"model.norm", "output_norm"},
+    {"lm_head", "output"},
+    {"model.layers.{bid}.input_layernorm", "blk.{bid}.attn_norm"},
+    {"model.layers.{bid}.self_attn.q_proj", "blk.{bid}.attn_q"},
+    {"model.layers.{bid}.self_attn.k_proj", "blk.{bid}.attn_k"},
+    {"model.layers.{bid}.self_attn.v_proj", "blk.{bid}.attn_v"},
+    {"model.layers.{bid}.self_attn.o_proj", "blk.{bid}.attn_output"},
+    {"model.layers.{bid}.self_attn.q_norm", "blk.{bid}.attn_q_norm"},
+    {"model.layers.{bid}.self_attn.k_norm", "blk.{bid}.attn_k_norm"},
+    {"model.layers.{bid}.post_attention_layernorm", "blk.{bid}.ffn_norm"},
+    {"model.layers.{bid}.mlp.gate_proj", "blk.{bid}.ffn_gate"},
+    {"model.layers.{bid}.mlp.up_proj", "blk.{bid}.ffn_up"},
+    {"model.layers.{bid}.mlp.down_proj", "blk.{bid}.ffn_down"},
+    // Mixture of experts: the router, the stacked experts (names after stacking), the shared
+    // expert and its gate.
+    {"model.layers.{bid}.mlp.gate", "blk.{bid}.ffn_gate_inp"},
+    {"model.layers.{bid}.block_sparse_moe.gate", "blk.{bid}.ffn_gate_inp"},
+    {"model.layers.{bid}.mlp.experts.gate_proj", "blk.{bid}.ffn_gate_exps"},
+    {"model.layers.{bid}.mlp.experts.up_proj", "blk.{bid}.ffn_up_exps"},
+    {"model.layers.{bid}.mlp.experts.down_proj", "blk.{bid}.ffn_down_exps"},
+    {"layers.{bid}.feed_forward.experts.w1", "blk.{bid}.ffn_gate_exps"},
+    {"layers.{bid}.feed_forward.experts.w3", "blk.{bid}.ffn_up_exps"},
+    {"layers.{bid}.feed_forward.experts.w2", "blk.{bid}.ffn_down_exps"},
+    {"model.layers.{bid}.mlp.shared_expert.gate_proj", "blk.{bid}.ffn_gate_shexp"},
+    {"model.layers.{bid}.mlp.shared_expert.up_proj", "blk.{bid}.ffn_up_shexp"},
+    {"model.layers.{bid}.mlp.shared_expert.down_proj", "blk.{bid}.ffn_down_shexp"},
+    {"model.layers.{bid}.mlp.shared_expert_gate", "blk.{bid}.ffn_gate_inp_shexp"},
+};
+
+// ModelBase.prepare_tensors: "we don't need these".
+constexpr K kSkippedSuffixes[] = {".attention.masked_bias", ".attention.bias",
+                                  ".rotary_emb.inv_freq"};
+
 }  // namespace
 
 std::span<const HparamRule> TextModelHparams() { return kTextModelHparams; }
+std::span<const TensorNameRule> TextModelTensorNames() { return kTensorNames; }
+std::span<const std::string_view> TextModelSkippedSuffixes() { return kSkippedSuffixes; }
 
 }  // namespace qtk

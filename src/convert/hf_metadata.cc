@@ -1,11 +1,13 @@
 // config.json -> GGUF metadata, by the rules of the architecture table (prepare_metadata,
 // set_gguf_meta_model, TextModel/LlamaModel.set_gguf_parameters, LlamaModel.set_vocab).
+#include <cmath>
 #include <limits>
 
 #include "base/json_util.h"
 #include "base/string_util.h"
 #include "convert/hf_naming.h"
 #include "qtk/convert/architecture.h"
+#include "qtk/convert/bpe_vocab.h"
 
 namespace qtk {
 namespace {
@@ -115,24 +117,56 @@ std::string KeyOf(const HparamRule& rule, const std::string& arch) {
   return key;
 }
 
-// The rope scaling keys TextModel.set_gguf_parameters writes; the kinds that need more than
-// a type and a factor are refused rather than half-converted.
+// The rope scaling keys TextModel.set_gguf_parameters writes. llama3 has none: LlamaModel
+// writes its factors as the rope_freqs tensor.
 Status ApplyRopeScaling(const HparamRule& rule, const RuleContext& ctx, const Json& rope) {
   const Json* type = FindNonNull(rope, "rope_type");
   if (type == nullptr) return Status::Ok();
   if (!type->is_string()) return JsonTypeError(ctx.config.path, "rope_type", "a string", *type);
   const std::string name = type->get<std::string>();
   const Json* factor = FindNonNull(rope, "factor");
-  if (name == "linear" && factor != nullptr) {
-    ctx.out.push_back({KeyOf(rule, ctx.prefix), GgufValue::String("linear")});
-    QTK_ASSIGN_OR_RETURN(GgufValue value,
-                         ToGguf(*factor, GgufValueType::kFloat32, ctx.config.path, "factor"));
-    ctx.out.push_back({ctx.prefix + ".rope.scaling.factor", std::move(value)});
-  } else if (name == "yarn" || name == "su" || name == "longrope" ||
-             EqualsIgnoreCase(name, "llama3")) {
+  const std::string prefix = ctx.prefix + ".rope.scaling.";
+  auto add_float = [&](const std::string& key, const Json& value, std::string_view hf_key) {
+    QTK_ASSIGN_OR_RETURN(GgufValue converted,
+                         ToGguf(value, GgufValueType::kFloat32, ctx.config.path, hf_key));
+    ctx.out.push_back({key, std::move(converted)});
+    return Status::Ok();
+  };
+  if ((name == "linear" || name == "yarn") && factor != nullptr) {
+    ctx.out.push_back({KeyOf(rule, ctx.prefix), GgufValue::String(name)});
+    QTK_RETURN_IF_ERROR(add_float(prefix + "factor", *factor, "factor"));
+    if (name == "linear") return Status::Ok();
+    const Json* original = FindNonNull(rope, "original_max_position_embeddings");
+    if (original == nullptr) {
+      return Status::Corruption(ctx.config.path +
+                                ": rope_scaling: yarn needs original_max_position_embeddings");
+    }
+    QTK_ASSIGN_OR_RETURN(GgufValue context, ToGguf(*original, GgufValueType::kUint32,
+                                                   ctx.config.path,
+                                                   "original_max_position_embeddings"));
+    ctx.out.push_back({prefix + "original_context_length", std::move(context)});
+    if (const Json* v = FindNonNull(rope, "extrapolation_factor")) {
+      QTK_RETURN_IF_ERROR(add_float(prefix + "yarn_ext_factor", *v, "extrapolation_factor"));
+    }
+    const Json* attn = FindNonNull(rope, "attention_factor");
+    if (attn == nullptr && rope.find("attention_factor") == rope.end()) {
+      attn = FindNonNull(rope, "attn_factor");
+    }
+    if (attn != nullptr) {
+      QTK_RETURN_IF_ERROR(add_float(prefix + "yarn_attn_factor", *attn, "attention_factor"));
+    }
+    if (const Json* v = FindNonNull(rope, "beta_fast")) {
+      QTK_RETURN_IF_ERROR(add_float(prefix + "yarn_beta_fast", *v, "beta_fast"));
+    }
+    if (const Json* v = FindNonNull(rope, "beta_slow")) {
+      QTK_RETURN_IF_ERROR(add_float(prefix + "yarn_beta_slow", *v, "beta_slow"));
+    }
+  } else if (name == "su" || name == "longrope") {
+    // The script writes only the type; the factors are Phi-3's tensors, which no row makes.
     return Status::Unsupported(ctx.config.path + ": rope scaling type '" + name +
-                               "' is not supported by qtk's converter yet");
-  } else if (name != "linear" && name != "dynamic") {
+                               "' is not supported by qtk's converter");
+  } else if (name != "linear" && name != "yarn" && name != "dynamic" &&
+             !EqualsIgnoreCase(name, "llama3")) {
     ctx.warnings.push_back("Unknown RoPE type: " + name);
   }
   return Status::Ok();
@@ -202,6 +236,53 @@ void AppendNaming(const ModelNaming& naming, std::vector<GgufKeyValue>& out) {
   optional("general.size_label", naming.size_label);
 }
 
+// Metadata.load's generation_config.json settings, written first by set_gguf_meta_model.
+// A file that is not valid JSON is ignored, as the script ignores it.
+Status AppendSampling(const ModelMetadataOptions& options, std::vector<GgufKeyValue>& out) {
+  if (!options.generation_config_json) return Status::Ok();
+  const Json config = Json::parse(*options.generation_config_json, nullptr,
+                                  /*allow_exceptions=*/false);
+  if (!config.is_object()) return Status::Ok();
+  struct Setting {
+    const char* hf_key;
+    const char* gguf_key;
+    GgufValueType type;
+  };
+  static constexpr Setting kSettings[] = {
+      {"sequence", "general.sampling.sequence", GgufValueType::kString},
+      {"top_k", "general.sampling.top_k", GgufValueType::kInt32},
+      {"top_p", "general.sampling.top_p", GgufValueType::kFloat32},
+      {"min_p", "general.sampling.min_p", GgufValueType::kFloat32},
+      {"xtc_probability", "general.sampling.xtc_probability", GgufValueType::kFloat32},
+      {"xtc_threshold", "general.sampling.xtc_threshold", GgufValueType::kFloat32},
+      {"temperature", "general.sampling.temp", GgufValueType::kFloat32},
+      {"penalty_last_n", "general.sampling.penalty_last_n", GgufValueType::kInt32},
+      {"penalty_repeat", "general.sampling.penalty_repeat", GgufValueType::kFloat32},
+      {"mirostat", "general.sampling.mirostat", GgufValueType::kInt32},
+      {"mirostat_tau", "general.sampling.mirostat_tau", GgufValueType::kFloat32},
+      {"mirostat_eta", "general.sampling.mirostat_eta", GgufValueType::kFloat32},
+  };
+  for (const Setting& setting : kSettings) {
+    const Json* value = FindNonNull(config, setting.hf_key);
+    if (value == nullptr) continue;
+    if (setting.type == GgufValueType::kInt32) {
+      const std::optional<int64_t> n = PythonInt(*value);
+      if (!n || *n < std::numeric_limits<int32_t>::min() ||
+          *n > std::numeric_limits<int32_t>::max()) {
+        return JsonTypeError(options.generation_config_path, setting.hf_key, "a 32-bit integer",
+                             *value);
+      }
+      out.push_back({setting.gguf_key, GgufValue::Int32(static_cast<int32_t>(*n))});
+      continue;
+    }
+    QTK_ASSIGN_OR_RETURN(GgufValue converted, ToGguf(*value, setting.type,
+                                                     options.generation_config_path,
+                                                     setting.hf_key));
+    out.push_back({setting.gguf_key, std::move(converted)});
+  }
+  return Status::Ok();
+}
+
 // GGUFWriter.add_key_value: a repeated key keeps its place and takes the new value.
 void SetValue(std::vector<GgufKeyValue>& metadata, std::string key, GgufValue value) {
   for (GgufKeyValue& kv : metadata) {
@@ -259,9 +340,79 @@ Result<HfModelConfig> ParseHfModelConfig(std::string text, std::string path) {
   if (kv_heads != nullptr && !kv_heads->is_null()) {
     QTK_ASSIGN_OR_RETURN(config.n_head_kv, RequiredInt(hparams, kKvHeads, path));
   }
+  static constexpr std::string_view kExperts[] = {"num_local_experts", "num_experts"};
+  if (const Json* experts = FirstPresent(hparams, kExperts); experts != nullptr && !experts->is_null()) {
+    QTK_ASSIGN_OR_RETURN(config.n_experts, RequiredInt(hparams, kExperts, path));
+    if (config.n_experts > 65536) {
+      return Status::Corruption(path + ": " + std::to_string(config.n_experts) +
+                                " experts, more than qtk accepts (65536)");
+    }
+  }
   config.path = std::move(path);
   config.text = std::move(text);
   return config;
+}
+
+Result<std::optional<std::vector<float>>> Llama3RopeFactors(const HfModelConfig& config) {
+  using Factors = std::optional<std::vector<float>>;
+  QTK_ASSIGN_OR_RETURN(const Json hparams, LoadHparams(config.text, config.path));
+  static constexpr std::string_view kTheta[] = {"global_rope_theta", "rope_global_theta",
+                                                "rope_theta_global", "rope_theta",
+                                                "rotary_emb_base"};
+  const Json rope = RopeParameters(hparams, kTheta);
+  const Json* type = FindNonNull(rope, "rope_type");
+  if (type == nullptr || !type->is_string() ||
+      !EqualsIgnoreCase(type->get_ref<const std::string&>(), "llama3")) {
+    return Factors();
+  }
+  const std::string& path = config.path;
+  auto number = [&](const Json& object, std::string_view key, double fallback) -> Result<double> {
+    const Json* value = FindNonNull(object, key);
+    if (value == nullptr) return fallback;
+    if (!value->is_number()) return JsonTypeError(path, key, "a number", *value);
+    return value->get<double>();
+  };
+  QTK_ASSIGN_OR_RETURN(const double base, number(rope, "rope_theta", 10000.0));
+  int64_t dim = 0;
+  if (const Json* head_dim = FindNonNull(hparams, "head_dim")) {
+    dim = PythonInt(*head_dim).value_or(0);
+    if (dim <= 0) return JsonTypeError(path, "head_dim", "a positive integer", *head_dim);
+  } else {
+    static constexpr std::string_view kHidden[] = {"hidden_size"};
+    static constexpr std::string_view kHeads[] = {"num_attention_heads"};
+    QTK_ASSIGN_OR_RETURN(const int64_t hidden, RequiredInt(hparams, kHidden, path));
+    QTK_ASSIGN_OR_RETURN(const int64_t heads, RequiredInt(hparams, kHeads, path));
+    dim = hidden / heads;
+  }
+  if (dim > (int64_t{1} << 20)) return Status::Corruption(path + ": head_dim is implausibly large");
+  QTK_ASSIGN_OR_RETURN(const double factor, number(rope, "factor", 8.0));
+  QTK_ASSIGN_OR_RETURN(const double low_freq_factor, number(rope, "low_freq_factor", 1.0));
+  QTK_ASSIGN_OR_RETURN(const double high_freq_factor, number(rope, "high_freq_factor", 4.0));
+  // The script reads this one from the top level of config.json, not from rope_scaling.
+  QTK_ASSIGN_OR_RETURN(const double old_context,
+                       number(hparams, "original_max_position_embeddings", 8192.0));
+  const auto low_wavelen = static_cast<float>(old_context / low_freq_factor);
+  const auto high_wavelen = static_cast<float>(old_context / high_freq_factor);
+  // float32 throughout, as torch computes it; python scalars are rounded to float first.
+  std::vector<float> factors;
+  for (int64_t i = 0; i < dim; i += 2) {
+    const float exponent = static_cast<float>(i) / static_cast<float>(dim);
+    const auto power = static_cast<float>(
+        std::pow(static_cast<double>(static_cast<float>(base)), static_cast<double>(exponent)));
+    const float freq = 1.0f / power;
+    const float wavelen = static_cast<float>(2.0 * M_PI) / freq;
+    if (wavelen < high_wavelen) {
+      factors.push_back(1.0f);
+    } else if (wavelen > low_wavelen) {
+      factors.push_back(static_cast<float>(factor));
+    } else {
+      const float smooth = (static_cast<float>(old_context) / wavelen -
+                            static_cast<float>(low_freq_factor)) /
+                           static_cast<float>(high_freq_factor - low_freq_factor);
+      factors.push_back(1.0f / ((1.0f - smooth) / static_cast<float>(factor) + smooth));
+    }
+  }
+  return Factors(std::move(factors));
 }
 
 Result<ModelMetadata> BuildModelMetadata(const HfModelConfig& config,
@@ -283,7 +434,13 @@ Result<ModelMetadata> BuildModelMetadata(const HfModelConfig& config,
   const Json* hf_name = FindNonNull(raw, "_name_or_path");
   if (hf_name != nullptr && hf_name->is_string())
     name_or_path = hf_name->get_ref<const std::string&>();
-  AppendNaming(NameModel(name_or_path, options.model_dir_name, options.total_parameters), out);
+  QTK_RETURN_IF_ERROR(AppendSampling(options, out));
+  AppendNaming(NameModel(name_or_path, options.model_dir_name,
+                         {.total = options.total_parameters,
+                          .shared = options.shared_parameters,
+                          .expert = options.expert_parameters,
+                          .expert_count = options.expert_count}),
+               out);
 
   const RuleContext ctx{config, hparams, options, arch, out, result.warnings};
   for (const HparamRule& rule : spec.common_hparams) QTK_RETURN_IF_ERROR(ApplyRule(rule, ctx));
@@ -294,12 +451,14 @@ Result<ModelMetadata> BuildModelMetadata(const HfModelConfig& config,
 }
 
 Result<ModelMetadata> BuildTokenizerMetadata(const HfModelConfig& config,
-                                             const SentencePieceModel& model,
-                                             VocabSources sources) {
+                                             const SentencePieceModel* sentencepiece,
+                                             VocabSources sources,
+                                             const std::optional<std::string>& vocab_pre) {
   sources.config_json = config.text;
   sources.config_path = config.path;
+  const ArchitectureSpec& spec = *config.architecture;
   ModelMetadata result;
-  if (sources.tokenizer_config_json) {
+  if (spec.llama_vocab_extras && sources.tokenizer_config_json) {
     QTK_ASSIGN_OR_RETURN(
         const Json tokenizer_config,
         ParseJsonObject(*sources.tokenizer_config_json, sources.tokenizer_config_path));
@@ -315,11 +474,21 @@ Result<ModelMetadata> BuildTokenizerMetadata(const HfModelConfig& config,
                                  ": HybridDNATokenizer vocabularies are not supported");
     }
   }
-  QTK_ASSIGN_OR_RETURN(VocabResult vocab, BuildSentencePieceVocab(model, sources));
-  result.warnings = vocab.warnings;
-  for (GgufKeyValue& kv : SentencePieceVocabMetadata(vocab)) {
-    SetValue(result.metadata, std::move(kv.key), std::move(kv.value));
+  if (sentencepiece != nullptr && spec.vocab == VocabKind::kSentencePieceElseGpt2) {
+    QTK_ASSIGN_OR_RETURN(VocabResult vocab, BuildSentencePieceVocab(*sentencepiece, sources));
+    result.warnings = vocab.warnings;
+    for (GgufKeyValue& kv : SentencePieceVocabMetadata(vocab)) {
+      SetValue(result.metadata, std::move(kv.key), std::move(kv.value));
+    }
+  } else if (sources.tokenizer_json) {
+    QTK_ASSIGN_OR_RETURN(ModelMetadata bpe, BuildBpeTokenizerMetadata(config, sources, vocab_pre));
+    result.warnings = std::move(bpe.warnings);
+    for (GgufKeyValue& kv : bpe.metadata) SetValue(result.metadata, std::move(kv.key), std::move(kv.value));
+  } else {
+    return Status::Unsupported(config.path + ": no tokenizer: qtk converts a SentencePiece " +
+                               "tokenizer.model or a tokenizer.json (byte-level BPE)");
   }
+  if (!spec.llama_vocab_extras) return result;
   // LlamaModel.set_vocab's special cases, keyed on config.json's vocab_size (default 32000).
   QTK_ASSIGN_OR_RETURN(const Json hparams, LoadHparams(config.text, config.path));
   const Json* vocab_size_json = FindNonNull(hparams, "vocab_size");
@@ -331,10 +500,7 @@ Result<ModelMetadata> BuildTokenizerMetadata(const HfModelConfig& config,
     for (const auto& [type, id] : kInfill) {
       SetValue(result.metadata, SpecialTokenIdKey(type), GgufValue::Uint32(id));
     }
-    if (vocab.special.chat_template) {
-      SetValue(result.metadata, "tokenizer.chat_template",
-               GgufValue::String(*vocab.special.chat_template));
-    }
+    // The script's second SpecialVocab sets tokenizer.chat_template again, to the same value.
   }
   if (vocab_size == 49152)
     SetValue(result.metadata, "tokenizer.ggml.add_bos_token", GgufValue::Bool(false));

@@ -270,8 +270,16 @@ void FillFrom(const ModelIdComponents& c, std::optional<std::string>& name, Mode
 
 }  // namespace
 
+std::string SizeLabel(const ParameterCount& count) {
+  if (count.expert_count > 0) {
+    return std::to_string(count.expert_count) + "x" + SizeLabel(count.shared + count.expert);
+  }
+  return SizeLabel(count.total);
+}
+
 ModelNaming NameModel(std::optional<std::string_view> name_or_path, std::string_view directory_name,
-                      uint64_t total_params) {
+                      const ParameterCount& count) {
+  const uint64_t total_params = count.total;
   ModelNaming naming;
   std::optional<std::string> name;
   const auto total = static_cast<int64_t>(total_params);
@@ -280,7 +288,7 @@ ModelNaming NameModel(std::optional<std::string_view> name_or_path, std::string_
   }
   FillFrom(GetModelIdComponents(directory_name, total), name, naming);
   naming.name = name.value_or(std::string(directory_name));
-  if (!naming.size_label && total_params > 0) naming.size_label = SizeLabel(total_params);
+  if (!naming.size_label && total_params > 0) naming.size_label = SizeLabel(count);
   return naming;
 }
 

@@ -35,6 +35,18 @@ std::string IdToTitle(std::string_view id);
 // gguf.size_label for a dense model: "1.7M", "260K", "6.7B".
 std::string SizeLabel(uint64_t total_params);
 
+// GGUFWriter.get_total_parameter_count's split of a model's parameters.
+struct ParameterCount {
+  uint64_t total = 0;
+  uint64_t shared = 0;       // every tensor not named "*_exps.*"
+  uint64_t expert = 0;       // one expert's share of the stacked expert tensors
+  int64_t expert_count = 0;  // 0 for a dense model
+};
+
+// gguf.size_label: "<experts>x<shared + one expert>" for a mixture of experts ("4x10M"),
+// SizeLabel(total) otherwise.
+std::string SizeLabel(const ParameterCount& count);
+
 // The general.* naming fields the script writes, in its order.
 struct ModelNaming {
   std::string name;
@@ -48,7 +60,7 @@ struct ModelNaming {
 // Metadata.apply_metadata_heuristic for config.json's _name_or_path (nullopt if absent)
 // and the model directory's name, then the computed size label if none was found.
 ModelNaming NameModel(std::optional<std::string_view> name_or_path, std::string_view directory_name,
-                      uint64_t total_params);
+                      const ParameterCount& count);
 
 }  // namespace qtk
 

@@ -5,16 +5,11 @@
 
 #include "base/json_util.h"
 #include "base/string_util.h"
+#include "convert/special_vocab.h"
 #include "qtk/convert/sentencepiece.h"
 
 namespace qtk {
 namespace {
-
-// gguf.SpecialVocab's special_token_types, in its order.
-constexpr std::array<std::string_view, 7> kSpecialTokenTypes = {"bos", "eos", "unk", "sep",
-                                                                "pad", "cls", "mask"};
-// The types GGUFWriter has an add_add_<type>_token handler for.
-constexpr std::array<std::string_view, 3> kAddFlagTypes = {"bos", "eos", "sep"};
 
 constexpr float kPadScore = -10000.0f;
 constexpr float kAddedTokenScore = -1000.0f;
@@ -157,65 +152,10 @@ Status ApplyAddedTokensDecoder(const Json& tokenizer_config, std::string_view pa
   return Status::Ok();
 }
 
-// SpecialVocab._try_load_from_tokenizer_json without a tokenizer.json: chat_template and the
-// add_<type>_token flags of tokenizer_config.json.
-Status LoadTokenizerConfigSpecials(const Json& tokenizer_config, std::string_view path,
-                                   SpecialTokens& special, std::vector<std::string>& warnings) {
-  if (auto it = tokenizer_config.find("chat_template"); it != tokenizer_config.end()) {
-    if (it->is_string()) {
-      special.chat_template = it->get<std::string>();
-    } else if (it->is_array()) {
-      return Status::Unsupported(std::string(path) +
-                                 ": chat_template: a list of named templates is not supported");
-    } else if (!it->is_null()) {
-      warnings.push_back("Bad type for chat_template field in " + std::string(path) +
-                         " - ignoring");
-    }
-  }
-  for (std::string_view type : kSpecialTokenTypes) {
-    const Json* flag = FindNonNull(tokenizer_config, "add_" + std::string(type) + "_token");
-    if (flag == nullptr || !flag->is_boolean()) continue;
-    if (std::find(kAddFlagTypes.begin(), kAddFlagTypes.end(), type) == kAddFlagTypes.end()) {
-      warnings.push_back("No handler for add_" + std::string(type) + "_token - skipping");
-      continue;
-    }
-    special.add_flags.emplace_back(type, flag->get<bool>());
-  }
-  return Status::Ok();
-}
-
-// SpecialVocab._try_load_from_config_json and _set_special_token.
-Status LoadConfigSpecials(const Json& config, std::string_view path, size_t n_vocab,
-                          SpecialTokens& special, std::vector<std::string>& warnings) {
-  for (std::string_view type : kSpecialTokenTypes) {
-    const std::string key = std::string(type) + "_token_id";
-    const Json* value = FindNonNull(config, key);
-    if (value == nullptr) {
-      if (const Json* text_config = FindNonNull(config, "text_config")) {
-        value = FindNonNull(*text_config, key);
-      }
-    }
-    if (value == nullptr) continue;
-    const std::optional<int64_t> id = PythonInt(*value);
-    if (!id) continue;  // e.g. a list of eos ids: the script ignores it
-    if (*id < 0) {
-      return Status::Corruption(std::string(path) + ": " + key + " is " + std::to_string(*id) +
-                                ", must be >= 0");
-    }
-    if (static_cast<uint64_t>(*id) >= n_vocab) {
-      warnings.push_back("Special token type " + std::string(type) + ", id " + std::to_string(*id) +
-                         " out of range, must be under " + std::to_string(n_vocab) + " - skipping");
-      continue;
-    }
-    special.ids.emplace_back(type, static_cast<uint32_t>(*id));
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 std::string SpecialTokenIdKey(std::string_view type) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kKeys = {{
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 12> kKeys = {{
       {"bos", "tokenizer.ggml.bos_token_id"},
       {"eos", "tokenizer.ggml.eos_token_id"},
       {"unk", "tokenizer.ggml.unknown_token_id"},
@@ -227,6 +167,7 @@ std::string SpecialTokenIdKey(std::string_view type) {
       {"suffix", "tokenizer.ggml.suffix_token_id"},
       {"middle", "tokenizer.ggml.middle_token_id"},
       {"eot", "tokenizer.ggml.eot_token_id"},
+      {"eom", "tokenizer.ggml.eom_token_id"},
   }};
   for (const auto& [name, key] : kKeys) {
     if (name == type) return std::string(key);
@@ -254,11 +195,12 @@ Result<VocabResult> BuildSentencePieceVocab(const SentencePieceModel& model,
         ParseJsonObject(*sources.tokenizer_config_json, sources.tokenizer_config_path));
     QTK_RETURN_IF_ERROR(ApplyAddedTokensDecoder(tokenizer_config, sources.tokenizer_config_path,
                                                 vocab, result.warnings));
-    QTK_RETURN_IF_ERROR(LoadTokenizerConfigSpecials(tokenizer_config, sources.tokenizer_config_path,
-                                                    result.special, result.warnings));
   }
-  QTK_RETURN_IF_ERROR(LoadConfigSpecials(config, sources.config_path, vocab.tokens.size(),
-                                         result.special, result.warnings));
+  QTK_ASSIGN_OR_RETURN(SpecialVocabResult special,
+                       LoadSpecialVocab(sources, /*load_merges=*/false, vocab.tokens.size()));
+  result.warnings.insert(result.warnings.end(), special.warnings.begin(), special.warnings.end());
+  SpecialVocabMetadata(special, result.warnings);  // types without a GGUF key are warned about
+  result.special = std::move(special.special);
   return result;
 }
 
@@ -274,16 +216,10 @@ std::vector<GgufKeyValue> SentencePieceVocabMetadata(const VocabResult& result) 
       {"tokenizer.ggml.token_type",
        GgufValue::ArrayOf<int32_t>(GgufValueType::kInt32,
                                    std::span<const int32_t>(result.vocab.token_types))});
-  for (const auto& [type, id] : result.special.ids) {
-    metadata.push_back({SpecialTokenIdKey(type), GgufValue::Uint32(id)});
-  }
-  for (const auto& [type, add] : result.special.add_flags) {
-    metadata.push_back({"tokenizer.ggml.add_" + type + "_token", GgufValue::Bool(add)});
-  }
-  if (result.special.chat_template) {
-    metadata.push_back(
-        {"tokenizer.chat_template", GgufValue::String(*result.special.chat_template)});
-  }
+  SpecialVocabResult special;
+  special.special = result.special;
+  std::vector<std::string> ignored;  // BuildSentencePieceVocab has reported these
+  for (GgufKeyValue& kv : SpecialVocabMetadata(special, ignored)) metadata.push_back(std::move(kv));
   return metadata;
 }
 

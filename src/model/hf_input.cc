@@ -26,9 +26,12 @@ namespace {
 
 // One tensor of the input: where its bytes are and how they become the GGUF tensor.
 struct TensorSource {
-  const ModelTensor* tensor = nullptr;
+  // The stored tensors: one, or the experts stacked along the outermost dimension (expert 0
+  // first); none for a tensor the converter computes.
+  std::vector<const ModelTensor*> parts;
   TensorTransform transform = TensorTransform::kNone;
   int64_t permute_heads = 0;
+  std::vector<float> values;  // a computed tensor's data
 };
 
 class SafetensorsInput final : public ModelInput {
@@ -45,7 +48,7 @@ class SafetensorsInput final : public ModelInput {
 
   void Add(InputTensor tensor, TensorSource from) {
     tensors_.push_back(std::move(tensor));
-    sources_.push_back(from);
+    sources_.push_back(std::move(from));
   }
   void SetMetadata(std::vector<GgufKeyValue> metadata) { metadata_ = std::move(metadata); }
   void AddWarnings(const std::vector<std::string>& warnings) {
@@ -64,28 +67,41 @@ class SafetensorsInput final : public ModelInput {
   bool is_conversion() const override { return is_conversion_; }
   std::vector<std::string> warnings() const override { return warnings_; }
   std::span<const uint8_t> StoredBytes(size_t /*i*/) const override { return {}; }
-  uint64_t stored_n_bytes(size_t i) const override { return sources_[i].tensor->n_bytes; }
+  uint64_t stored_n_bytes(size_t i) const override {
+    uint64_t n = sources_[i].values.size() * sizeof(float);
+    for (const ModelTensor* part : sources_[i].parts) n += part->n_bytes;
+    return n;
+  }
   std::string stored_type_name(size_t i) const override {
-    return std::string(sources_[i].tensor->dtype.name());
+    const auto& parts = sources_[i].parts;
+    return parts.empty() ? "F32" : std::string(parts.front()->dtype.name());
   }
 
   // Each tensor's own shard: every shard is checked before any of its bytes are read.
   Status CheckUnchanged(size_t i) const override {
-    return source_.CheckUnchanged(*sources_[i].tensor);
+    for (const ModelTensor* part : sources_[i].parts) {
+      QTK_RETURN_IF_ERROR(source_.CheckUnchanged(*part));
+    }
+    return Status::Ok();
   }
 
   std::string DescribeSource(size_t i, int64_t element) const override {
     const TensorSource& from = sources_[i];
-    const std::string file =
-        std::filesystem::path(source_.files()[from.tensor->file]).filename().string();
-    if (!is_conversion_) return source_.files().size() > 1 ? "in " + file : std::string();
+    if (from.parts.empty()) return "computed by the converter";
     const InputTensor& tensor = tensors_[i];
     const int64_t row_length = std::max<int64_t>(tensor.row_length(), 1);
     int64_t row = element / row_length;
+    const int64_t rows_per_part = std::max<int64_t>(tensor.n_rows() / static_cast<int64_t>(from.parts.size()), 1);
+    const size_t part_index = std::min<size_t>(static_cast<size_t>(row / rows_per_part), from.parts.size() - 1);
+    const ModelTensor& part = *from.parts[part_index];
+    row -= static_cast<int64_t>(part_index) * rows_per_part;
+    const std::string file =
+        std::filesystem::path(source_.files()[part.file]).filename().string();
+    if (!is_conversion_) return source_.files().size() > 1 ? "in " + file : std::string();
     if (from.transform != TensorTransform::kNone) {
       row = RopePermuteSourceRow(row, tensor.n_rows(), from.permute_heads);
     }
-    return "'" + Printable(from.tensor->name) + "' in " + Printable(file) + ", row " +
+    return "'" + Printable(part.name) + "' in " + Printable(file) + ", row " +
            std::to_string(row) + ", column " + std::to_string(element % row_length);
   }
 
@@ -115,23 +131,59 @@ class SafetensorsInput final : public ModelInput {
   Status ReadRowsF32(size_t i, int64_t first_row, std::span<float> dst) const override {
     if (dst.empty()) return Status::Ok();
     const TensorSource& from = sources_[i];
-    const ModelTensor& tensor = *from.tensor;
     const InputTensor& out = tensors_[i];
     const int64_t row_length = out.row_length();
+    if (from.parts.empty()) {  // computed: the values themselves
+      const auto begin = static_cast<size_t>(first_row * row_length);
+      if (begin > from.values.size() || dst.size() > from.values.size() - begin) {
+        return Status::InvalidArgument(path() + ": tensor '" + out.name + "': rows out of range");
+      }
+      std::copy_n(from.values.begin() + static_cast<std::ptrdiff_t>(begin), dst.size(), dst.begin());
+      return Status::Ok();
+    }
+    // Stacked experts: each part holds n_rows / parts rows; read part by part.
+    const auto n_parts = static_cast<int64_t>(from.parts.size());
+    const int64_t rows_per_part = out.n_rows() / n_parts;
+    const auto n_rows = static_cast<int64_t>(dst.size()) / row_length;
+    for (int64_t row = 0; row < n_rows;) {
+      const int64_t absolute = first_row + row;
+      const int64_t part = absolute / rows_per_part;
+      const int64_t within = absolute % rows_per_part;
+      const int64_t count = std::min(n_rows - row, rows_per_part - within);
+      QTK_RETURN_IF_ERROR(ReadPartRows(
+          *from.parts[static_cast<size_t>(part)], from, rows_per_part, within,
+          dst.subspan(static_cast<size_t>(row * row_length), static_cast<size_t>(count * row_length)),
+          row_length));
+      row += count;
+    }
+    return Status::Ok();
+  }
+
+  void Prefetch(size_t i) const override {
+    for (const ModelTensor* part : sources_[i].parts) source_.AdviseSequential(*part);
+  }
+
+  void Release(size_t i) const override {
+    for (const ModelTensor* part : sources_[i].parts) source_.AdviseDone(*part);
+  }
+
+ private:
+  // Rows [first_row, first_row + dst rows) of one stored tensor of `n_rows` rows.
+  Status ReadPartRows(const ModelTensor& tensor, const TensorSource& from, int64_t n_rows,
+                      int64_t first_row, std::span<float> dst, int64_t row_length) const {
     const uint64_t row_bytes = tensor.dtype.RowBytes(row_length);
     const std::span<const uint8_t> bytes = source_.TensorData(tensor);
-    const auto n_rows = static_cast<int64_t>(dst.size()) / row_length;
+    const auto count = static_cast<int64_t>(dst.size()) / row_length;
     Status status;
     if (from.transform == TensorTransform::kNone) {
       status = DecodeToF32(tensor.dtype,
                            bytes.subspan(static_cast<uint64_t>(first_row) * row_bytes,
-                                         static_cast<uint64_t>(n_rows) * row_bytes),
+                                         static_cast<uint64_t>(count) * row_bytes),
                            dst, 1);
     } else {
-      status = CheckRotaryHeads(out.n_rows(), from.permute_heads);
-      for (int64_t row = 0; status.ok() && row < n_rows; ++row) {
-        const int64_t source_row =
-            RopePermuteSourceRow(first_row + row, out.n_rows(), from.permute_heads);
+      status = CheckRotaryHeads(n_rows, from.permute_heads);
+      for (int64_t row = 0; status.ok() && row < count; ++row) {
+        const int64_t source_row = RopePermuteSourceRow(first_row + row, n_rows, from.permute_heads);
         status = DecodeToF32(
             tensor.dtype, bytes.subspan(static_cast<uint64_t>(source_row) * row_bytes, row_bytes),
             dst.subspan(static_cast<size_t>(row * row_length), static_cast<size_t>(row_length)), 1);
@@ -141,14 +193,6 @@ class SafetensorsInput final : public ModelInput {
     return Status::Ok();
   }
 
-  void Prefetch(size_t i) const override {
-    const ModelTensor& tensor = *sources_[i].tensor;
-    source_.AdviseSequential(tensor);
-  }
-
-  void Release(size_t i) const override { source_.AdviseDone(*sources_[i].tensor); }
-
- private:
   static Status CheckRotaryHeads(int64_t n_rows, int64_t n_head) {
     if (n_head > 0 && n_rows % (2 * n_head) == 0) return Status::Ok();
     return Status::Corruption(std::to_string(n_rows) + " rows do not split into " +
@@ -187,32 +231,52 @@ Result<std::optional<std::string>> ReadOptionalText(const std::filesystem::path&
   return std::optional<std::string>(std::string(bytes.begin(), bytes.end()));
 }
 
-// The tokenizer metadata of a model directory (SentencePiece tokenizer.model).
+// The small files of a model directory the tokenizer metadata is made of.
+struct TokenizerFiles {
+  std::optional<SentencePieceModel> sentencepiece;
+  std::optional<std::string> tokenizer_config;
+  std::optional<std::string> added_tokens;
+  std::optional<std::string> tokenizer_json;
+  std::optional<std::string> chat_template;
+};
+
+// The tokenizer metadata of a model directory: tokenizer.model (SentencePiece) when the row
+// takes one, else tokenizer.json (byte-level BPE).
 Result<ModelMetadata> TokenizerMetadata(const HfModelConfig& config,
-                                        const std::filesystem::path& dir) {
+                                        const std::filesystem::path& dir,
+                                        const ModelInputOptions& options) {
+  TokenizerFiles files;
   const std::filesystem::path model_path = dir / "tokenizer.model";
   std::error_code error;
-  if (!std::filesystem::exists(model_path, error)) {
-    return Status::Unsupported(dir.string() +
-                               ": no tokenizer.model; qtk converts SentencePiece vocabularies "
-                               "(tokenizer.json BPE vocabularies are not supported yet)");
+  if (config.architecture->vocab == VocabKind::kSentencePieceElseGpt2 &&
+      std::filesystem::exists(model_path, error)) {
+    QTK_ASSIGN_OR_RETURN(files.sentencepiece, ReadSentencePieceModel(model_path.string()));
   }
-  QTK_ASSIGN_OR_RETURN(SentencePieceModel model, ReadSentencePieceModel(model_path.string()));
-  QTK_ASSIGN_OR_RETURN(std::optional<std::string> tokenizer_config,
-                       ReadOptionalText(dir / "tokenizer_config.json"));
-  QTK_ASSIGN_OR_RETURN(std::optional<std::string> added_tokens,
-                       ReadOptionalText(dir / "added_tokens.json"));
+  QTK_ASSIGN_OR_RETURN(files.tokenizer_config, ReadOptionalText(dir / "tokenizer_config.json"));
+  QTK_ASSIGN_OR_RETURN(files.added_tokens, ReadOptionalText(dir / "added_tokens.json"));
+  QTK_ASSIGN_OR_RETURN(files.tokenizer_json, ReadOptionalText(dir / "tokenizer.json"));
+  QTK_ASSIGN_OR_RETURN(files.chat_template, ReadOptionalText(dir / "chat_template.jinja"));
+  if (!files.sentencepiece && !files.tokenizer_json) {
+    return Status::Unsupported(dir.string() +
+                               ": no tokenizer.model or tokenizer.json: qtk converts "
+                               "SentencePiece and byte-level BPE vocabularies");
+  }
   VocabSources sources;
   sources.tokenizer_config_path = (dir / "tokenizer_config.json").string();
   sources.added_tokens_path = (dir / "added_tokens.json").string();
-  if (tokenizer_config) sources.tokenizer_config_json = *tokenizer_config;
-  if (added_tokens) sources.added_tokens_json = *added_tokens;
-  return BuildTokenizerMetadata(config, model, sources);
+  sources.tokenizer_json_path = (dir / "tokenizer.json").string();
+  if (files.tokenizer_config) sources.tokenizer_config_json = *files.tokenizer_config;
+  if (files.added_tokens) sources.added_tokens_json = *files.added_tokens;
+  if (files.tokenizer_json) sources.tokenizer_json = *files.tokenizer_json;
+  if (files.chat_template) sources.chat_template_jinja = *files.chat_template;
+  return BuildTokenizerMetadata(config, files.sentencepiece ? &*files.sentencepiece : nullptr,
+                                sources, options.vocab_pre);
 }
 
 }  // namespace
 
-Result<std::unique_ptr<ModelInput>> ConvertHfDirectory(ModelSource source) {
+Result<std::unique_ptr<ModelInput>> ConvertHfDirectory(ModelSource source,
+                                                       const ModelInputOptions& options) {
   const HfModelDirectory* hf_directory = source.hf_directory();
   if (hf_directory == nullptr) return Status::InvalidArgument(source.path() + ": not a directory");
   const HfModelDirectory& directory = *hf_directory;
@@ -226,26 +290,44 @@ Result<std::unique_ptr<ModelInput>> ConvertHfDirectory(ModelSource source) {
   }
   QTK_ASSIGN_OR_RETURN(ConversionPlan plan,
                        PlanTensors(config, std::move(hf_tensors), ConvertOutType::kF32));
-  QTK_ASSIGN_OR_RETURN(ModelMetadata tokenizer, TokenizerMetadata(config, dir));
+  QTK_ASSIGN_OR_RETURN(ModelMetadata tokenizer, TokenizerMetadata(config, dir, options));
+  QTK_ASSIGN_OR_RETURN(std::optional<std::string> generation_config,
+                       ReadOptionalText(dir / "generation_config.json"));
   const std::vector<std::string> tokenizer_warnings = tokenizer.warnings;
   std::string dir_name = std::filesystem::path(directory.path).lexically_normal().filename();
   if (dir_name.empty()) dir_name = std::filesystem::path(directory.path).parent_path().filename();
-  QTK_ASSIGN_OR_RETURN(ModelMetadata metadata,
-                       BuildModelMetadata(config,
-                                          {.model_dir_name = dir_name,
-                                           .out_type = ConvertOutType::kF32,
-                                           .total_parameters = plan.total_parameters},
-                                          std::move(tokenizer.metadata)));
+  ModelMetadataOptions metadata_options{.model_dir_name = dir_name,
+                                        .out_type = ConvertOutType::kF32,
+                                        .total_parameters = plan.total_parameters,
+                                        .shared_parameters = plan.shared_parameters,
+                                        .expert_parameters = plan.expert_parameters,
+                                        .expert_count = plan.expert_count};
+  if (generation_config) {
+    metadata_options.generation_config_json = *generation_config;
+    metadata_options.generation_config_path = (dir / "generation_config.json").string();
+  }
+  QTK_ASSIGN_OR_RETURN(ModelMetadata metadata, BuildModelMetadata(config, metadata_options,
+                                                                   std::move(tokenizer.metadata)));
   const std::string description = Describe(source, "hugging face " + config.hf_architecture);
   auto input = std::make_unique<SafetensorsInput>(std::move(source), description, true);
   const ModelSource& kept = input->source();
-  for (const ConvertedTensor& converted : plan.tensors) {
-    const ModelTensor* tensor = kept.FindTensor(converted.hf_name);
-    if (tensor == nullptr) {
-      return Status::NotFound(kept.path() + ": tensor '" + converted.hf_name + "' vanished");
+  for (ConvertedTensor& converted : plan.tensors) {
+    TensorSource from{.parts = {},
+                      .transform = converted.transform,
+                      .permute_heads = converted.permute_heads,
+                      .values = std::move(converted.values)};
+    const std::vector<std::string> names =
+        converted.stacked.empty() && !converted.hf_name.empty()
+            ? std::vector<std::string>{converted.hf_name}
+            : converted.stacked;
+    for (const std::string& name : names) {
+      const ModelTensor* tensor = kept.FindTensor(name);
+      if (tensor == nullptr) {
+        return Status::NotFound(kept.path() + ": tensor '" + name + "' vanished");
+      }
+      from.parts.push_back(tensor);
     }
-    input->Add({converted.gguf_name, GgmlType::kF32, converted.shape},
-               {tensor, converted.transform, converted.permute_heads});
+    input->Add({converted.gguf_name, GgmlType::kF32, converted.shape}, std::move(from));
   }
   input->SetMetadata(std::move(metadata.metadata));
   input->AddWarnings(plan.warnings);
@@ -259,7 +341,7 @@ std::unique_ptr<ModelInput> MakeSafetensorsInput(ModelSource source) {
   const std::string name = std::filesystem::path(source.path()).stem().string();
   auto input = std::make_unique<SafetensorsInput>(std::move(source), description, false);
   for (const ModelTensor& tensor : input->source().tensors()) {
-    input->Add({tensor.name, GgmlType::kF32, tensor.shape}, {&tensor});
+    input->Add({tensor.name, GgmlType::kF32, tensor.shape}, {.parts = {&tensor}, .transform = TensorTransform::kNone, .permute_heads = 0, .values = {}});
   }
   input->SetMetadata(
       {{"general.type", GgufValue::String("model")}, {"general.name", GgufValue::String(name)}});

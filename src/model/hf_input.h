@@ -13,7 +13,8 @@ namespace qtk {
 // A model directory with a config.json, converted as convert_hf_to_gguf.py --outtype f32
 // would write it: GGUF names, q/k rows permuted, the converter's metadata and vocabulary.
 // Errors: InvalidArgument if `source` is not a directory; the conversion's errors.
-Result<std::unique_ptr<ModelInput>> ConvertHfDirectory(ModelSource source);
+Result<std::unique_ptr<ModelInput>> ConvertHfDirectory(ModelSource source,
+                                                       const ModelInputOptions& options);
 
 }  // namespace qtk
 

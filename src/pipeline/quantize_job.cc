@@ -30,7 +30,7 @@ void UseImportanceFile(QuantizeJob& job, const ImportanceMatrix& matrix,
 
 Result<QuantizeJobResult> RunQuantizeJob(QuantizeJob job, const QuantizeJobCallbacks& callbacks) {
   QuantizeJobResult result;
-  QTK_ASSIGN_OR_RETURN(result.input, OpenModelInput(job.input));
+  QTK_ASSIGN_OR_RETURN(result.input, OpenModelInput(job.input, job.input_options));
   const ModelInput& input = *result.input;
 
   std::optional<ImportanceMatrix> matrix;

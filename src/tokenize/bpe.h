@@ -30,6 +30,8 @@ class BpeModel {
   std::string_view Piece(int32_t id) const;
   // One more than the largest id.
   int64_t n_ids() const { return n_ids_; }
+  // How many pieces there are.
+  int64_t n_pieces() const { return static_cast<int64_t>(pieces_.size()); }
 
  private:
   struct Merge {

@@ -158,4 +158,17 @@ std::string_view Tokenizer::Piece(int32_t id) const { return data_->bpe.Piece(id
 
 int64_t Tokenizer::n_ids() const { return data_->bpe.n_ids(); }
 
+int64_t Tokenizer::n_pieces() const { return data_->bpe.n_pieces(); }
+
+std::vector<TokenizerAddedToken> Tokenizer::AddedTokens() const {
+  std::vector<TokenizerAddedToken> tokens;
+  tokens.reserve(data_->added.size());
+  for (const AddedToken& token : data_->added) {
+    tokens.push_back({token.content, token.id, token.special, token.normalized});
+  }
+  std::sort(tokens.begin(), tokens.end(),
+            [](const TokenizerAddedToken& a, const TokenizerAddedToken& b) { return a.id < b.id; });
+  return tokens;
+}
+
 }  // namespace qtk

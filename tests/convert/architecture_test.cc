@@ -37,11 +37,20 @@ const GgufValue& ValueOf(const std::vector<GgufKeyValue>& metadata, const std::s
   throw std::logic_error("unreachable");
 }
 
-TEST_CASE("the registry finds Llama and Mistral", "[architecture]") {
+TEST_CASE("the registry finds the Llama and Qwen families", "[architecture]") {
   REQUIRE(FindArchitecture("LlamaForCausalLM") != nullptr);
   CHECK(FindArchitecture("MistralForCausalLM") == FindArchitecture("LlamaForCausalLM"));
+  CHECK(FindArchitecture("MixtralForCausalLM") == FindArchitecture("LlamaForCausalLM"));
   CHECK(FindArchitecture("LlamaForCausalLM")->gguf_architecture == "llama");
-  CHECK(FindArchitecture("Qwen2ForCausalLM") == nullptr);
+  for (const auto& [hf, gguf] : {std::pair{"Qwen2ForCausalLM", "qwen2"},
+                                 std::pair{"Qwen2MoeForCausalLM", "qwen2moe"},
+                                 std::pair{"Qwen3ForCausalLM", "qwen3"},
+                                 std::pair{"Qwen3MoeForCausalLM", "qwen3moe"}}) {
+    INFO(hf);
+    REQUIRE(FindArchitecture(hf) != nullptr);
+    CHECK(FindArchitecture(hf)->gguf_architecture == gguf);
+  }
+  CHECK(FindArchitecture("GPT2LMHeadModel") == nullptr);
 }
 
 TEST_CASE("text_config values override the top level, new keys included", "[architecture]") {
@@ -75,11 +84,12 @@ TEST_CASE("config.json errors", "[architecture]") {
     REQUIRE_FALSE(config.ok());
     return config.status();
   };
-  Status unsupported = error(R"({"architectures": ["Qwen2ForCausalLM"]})");
+  Status unsupported = error(R"({"architectures": ["GPT2LMHeadModel"]})");
   CHECK(unsupported.code() == Status::Code::kUnsupported);
   CHECK(unsupported.message() ==
-        "m/config.json: architecture 'Qwen2ForCausalLM' is not supported (qtk converts "
-        "LlamaForCausalLM, MistralForCausalLM)");
+        "m/config.json: architecture 'GPT2LMHeadModel' is not supported (qtk converts "
+        "LlamaForCausalLM, LLaMAForCausalLM, MistralForCausalLM, MixtralForCausalLM, "
+        "Qwen2ForCausalLM, Qwen2MoeForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM)");
   CHECK(error("{}").message() ==
         "m/config.json: no \"architectures\" entry, cannot tell the model");
   CHECK(error(R"({"architectures": "LlamaForCausalLM"})").message() ==
@@ -303,12 +313,60 @@ TEST_CASE("rope scaling kinds qtk cannot convert are refused", "[architecture]")
   const HfModelConfig config = Config(R"({
     "architectures": ["LlamaForCausalLM"], "hidden_size": 64, "num_hidden_layers": 2,
     "num_attention_heads": 4, "vocab_size": 6,
-    "rope_scaling": {"rope_type": "llama3", "factor": 8.0}})");
+    "rope_scaling": {"rope_type": "longrope", "factor": 8.0}})");
   Result<ModelMetadata> metadata = BuildModelMetadata(config, {.model_dir_name = "x"}, {});
   REQUIRE_FALSE(metadata.ok());
   CHECK(metadata.status().code() == Status::Code::kUnsupported);
   CHECK(metadata.status().message() ==
-        "config.json: rope scaling type 'llama3' is not supported by qtk's converter yet");
+        "config.json: rope scaling type 'longrope' is not supported by qtk's converter");
+}
+
+TEST_CASE("rope scaling: linear and yarn keys, llama3 as a tensor", "[architecture]") {
+  const std::string head = R"({"architectures": ["Qwen2ForCausalLM"], "hidden_size": 64,
+      "num_hidden_layers": 2, "num_attention_heads": 4, "rope_theta": 1000000.0, )";
+  SECTION("yarn") {
+    const HfModelConfig config = Config(head + R"("rope_scaling": {"type": "yarn",
+        "factor": 4.0, "original_max_position_embeddings": 32768, "beta_fast": 32}})");
+    Result<ModelMetadata> metadata = BuildModelMetadata(config, {.model_dir_name = "x"}, {});
+    REQUIRE(metadata.ok());
+    CHECK(ValueOf(metadata->metadata, "qwen2.rope.scaling.type") == GgufValue::String("yarn"));
+    CHECK(ValueOf(metadata->metadata, "qwen2.rope.scaling.factor") == GgufValue::Float32(4.0f));
+    CHECK(ValueOf(metadata->metadata, "qwen2.rope.scaling.original_context_length") ==
+          GgufValue::Uint32(32768));
+    CHECK(ValueOf(metadata->metadata, "qwen2.rope.scaling.yarn_beta_fast") ==
+          GgufValue::Float32(32.0f));
+  }
+  SECTION("yarn without its original context is refused") {
+    const HfModelConfig config =
+        Config(head + R"("rope_scaling": {"type": "yarn", "factor": 4.0}})");
+    CHECK_FALSE(BuildModelMetadata(config, {.model_dir_name = "x"}, {}).ok());
+  }
+  SECTION("llama3: no key; LlamaModel's factors") {
+    const HfModelConfig config = Config(R"({"architectures": ["LlamaForCausalLM"],
+        "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 6,
+        "head_dim": 16, "rope_theta": 500000.0, "rope_scaling": {"rope_type": "llama3",
+        "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0}})");
+    Result<ModelMetadata> metadata = BuildModelMetadata(config, {.model_dir_name = "x"}, {});
+    REQUIRE(metadata.ok());
+    for (const std::string& key : Keys(metadata->metadata)) CHECK(key.find("scaling") == std::string::npos);
+    Result<std::optional<std::vector<float>>> factors = Llama3RopeFactors(config);
+    REQUIRE(factors.ok());
+    REQUIRE(factors->has_value());
+    // Llama 3.1 8B's head_dim 128 gives 64; here 8: the first four wavelengths are below
+    // 8192 / 4, the last three above 8192, one in between.
+    REQUIRE((*factors)->size() == 8);
+    CHECK((**factors)[0] == 1.0f);
+    CHECK((**factors)[3] == 1.0f);
+    CHECK((**factors)[4] > 1.0f);
+    CHECK((**factors)[4] < 8.0f);
+    CHECK((**factors)[7] == 8.0f);
+    Result<ConversionPlan> plan = PlanTensors(config, {}, ConvertOutType::kF32);
+    REQUIRE(plan.ok());
+    REQUIRE(plan->tensors.size() == 1);
+    CHECK(plan->tensors[0].gguf_name == "rope_freqs.weight");
+    CHECK(plan->tensors[0].type == GgmlType::kF32);
+    CHECK(plan->tensors[0].values == **factors);
+  }
 }
 
 TEST_CASE("wrongly typed or missing hparams", "[architecture]") {
@@ -332,13 +390,18 @@ TEST_CASE("wrongly typed or missing hparams", "[architecture]") {
         "config.json: rms_norm_eps: expected a number, got a string \"small\"");
 }
 
-SentencePieceModel TinyTokenizer() {
+SentencePieceModel MakeTinyTokenizer() {
   SentencePieceModel model;
   model.pieces = {{"<unk>", 0, PieceType::kUnknown},
                   {"<s>", 0, PieceType::kControl},
                   {"</s>", 0, PieceType::kControl},
                   {"a", -1, PieceType::kNormal}};
   return model;
+}
+
+const SentencePieceModel* TinyTokenizer() {
+  static const SentencePieceModel kModel = MakeTinyTokenizer();
+  return &kModel;
 }
 
 TEST_CASE("Llama's set_vocab extras", "[architecture]") {

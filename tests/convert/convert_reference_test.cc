@@ -116,7 +116,7 @@ Converted Convert(const fs::path& dir, const Checkpoint& checkpoint, ConvertOutT
   REQUIRE(plan.ok());
   Result<SentencePieceModel> tokenizer = ReadSentencePieceModel((dir / "tokenizer.model").string());
   REQUIRE(tokenizer.ok());
-  Result<ModelMetadata> vocab = BuildTokenizerMetadata(*config, *tokenizer, {});
+  Result<ModelMetadata> vocab = BuildTokenizerMetadata(*config, &*tokenizer, {});
   REQUIRE(vocab.ok());
   Result<ModelMetadata> metadata = BuildModelMetadata(
       *config,

@@ -255,14 +255,16 @@ TEST_CASE("added tokens, tokenizer_config and special ids", "[sentencepiece]") {
   CHECK(v.scores[2] == -1000.0f);
   const std::vector<std::pair<std::string, uint32_t>> ids = {{"bos", 1}, {"eos", 2}};
   CHECK(result->special.ids == ids);
-  const std::vector<std::pair<std::string, bool>> flags = {{"bos", true}, {"eos", false}};
+  // add_unk_token is kept (the script's add_special_token has it) and warned about when written.
+  const std::vector<std::pair<std::string, bool>> flags = {
+      {"bos", true}, {"eos", false}, {"unk", true}};
   CHECK(result->special.add_flags == flags);
   CHECK(result->special.chat_template == "{{ messages }}");
   CHECK(result->warnings ==
         std::vector<std::string>{"ignore token 20: id is out of range, max=7",
-                                 "No handler for add_unk_token - skipping",
                                  "Special token type pad, id 9 out of range, must be under 8 - "
-                                 "skipping"});
+                                 "skipping",
+                                 "No handler for add_unk_token with value True - skipping"});
   const std::vector<GgufKeyValue> metadata = SentencePieceVocabMetadata(*result);
   std::vector<std::string> keys;
   for (const auto& kv : metadata) keys.push_back(kv.key);

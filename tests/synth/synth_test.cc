@@ -219,7 +219,7 @@ TEST_CASE("the synthetic checkpoint goes through the conversion rules", "[synth]
   CHECK(plan->tensors.front().gguf_name == "output.weight");
   Result<SentencePieceModel> tokenizer = ReadSentencePieceModel((dir / "tokenizer.model").string());
   REQUIRE(tokenizer.ok());
-  Result<ModelMetadata> vocab = BuildTokenizerMetadata(*config, *tokenizer, {});
+  Result<ModelMetadata> vocab = BuildTokenizerMetadata(*config, &*tokenizer, {});
   REQUIRE(vocab.ok());
   CHECK(vocab->warnings.empty());
   Result<ModelMetadata> metadata = BuildModelMetadata(*config,

@@ -26,10 +26,9 @@
 //
 // The vocabulary half reproduces llama.cpp's convert_hf_to_gguf.py
 // (_create_vocab_sentencepiece, _set_vocab_sentencepiece and gguf.SpecialVocab) for a model
-// directory holding tokenizer.model, config.json and optionally tokenizer_config.json and
-// added_tokens.json. Not reproduced: special tokens found through tokenizer.json
-// (added_tokens lookups, TemplateProcessing add_bos/add_eos inference, lowercase normalizers)
-// and chat templates given as lists or in chat_template.json/.jinja files.
+// directory holding tokenizer.model, config.json and optionally tokenizer_config.json,
+// added_tokens.json, tokenizer.json and chat_template.jinja. Not reproduced (refused):
+// lowercasing normalizers and chat templates given as lists; chat_template.json is not read.
 //
 // Implemented in sentencepiece.cc (the model file) and sentencepiece_vocab.cc (the
 // vocabulary llama.cpp makes of it).
@@ -124,11 +123,14 @@ struct VocabSources {
   std::string tokenizer_config_path = "tokenizer_config.json";
   std::optional<std::string_view> added_tokens_json = std::nullopt;
   std::string added_tokens_path = "added_tokens.json";
+  std::optional<std::string_view> tokenizer_json = std::nullopt;
+  std::string tokenizer_json_path = "tokenizer.json";
+  std::optional<std::string_view> chat_template_jinja = std::nullopt;  // chat_template.jinja
 };
 
-// gguf.SpecialVocab for these files: token ids from config.json (bos, eos, unk, sep, pad,
-// cls, mask, in that order; ids >= n_vocab skipped with a warning, negative ids rejected),
-// add_<type>_token flags and chat_template from tokenizer_config.json.
+// gguf.SpecialVocab for these files (see src/convert/special_vocab.h): token ids (bos, eos,
+// unk, sep, pad, cls, mask, in that order, then eot/eom; ids >= n_vocab skipped with a warning,
+// negative ids rejected), add_<type>_token flags and the chat template.
 struct SpecialTokens {
   std::vector<std::pair<std::string, uint32_t>> ids;    // ("bos", 1), in writing order
   std::vector<std::pair<std::string, bool>> add_flags;  // ("bos", true), in writing order

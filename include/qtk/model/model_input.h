@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -113,15 +114,24 @@ class ModelInput {
 
 class ModelSource;
 
+// How a Hugging Face model directory is converted.
+struct ModelInputOptions {
+  // tokenizer.ggml.pre for a BPE vocabulary whose pre-tokenizer check hash is unknown
+  // (convert_hf_to_gguf.py refuses those; --vocab-pre names it instead).
+  std::optional<std::string> vocab_pre;
+};
+
 // Opens whatever `path` is (a GGUF file, a split GGUF model, a safetensors file, a sharded
 // index, or a Hugging Face model directory) with OpenModel (model_source.h), the one
 // function that opens a model path, and presents it as ModelInputFrom does.
-Result<std::unique_ptr<ModelInput>> OpenModelInput(const std::string& path);
+Result<std::unique_ptr<ModelInput>> OpenModelInput(const std::string& path,
+                                                   const ModelInputOptions& options = {});
 
 // The model `source` holds, as a GGUF file presents it: a GGUF file with all its splits; a
 // Hugging Face model directory with a config.json converted as convert_hf_to_gguf.py would;
 // any other safetensors tensors as they are (MakeSafetensorsInput).
-Result<std::unique_ptr<ModelInput>> ModelInputFrom(ModelSource source);
+Result<std::unique_ptr<ModelInput>> ModelInputFrom(ModelSource source,
+                                                   const ModelInputOptions& options = {});
 
 // Opens a GGUF file as a model input; a split model ("-00001-of-00003.gguf") with all its
 // splits.

@@ -33,6 +33,7 @@ enum class LogLevel { kInfo, kWarning };
 
 struct QuantizeJob {
   std::string input;                // a GGUF file, safetensors file, index or model directory
+  ModelInputOptions input_options;  // how a model directory is converted (--vocab-pre)
   std::vector<OutputSpec> outputs;  // one or more, written in one pass over the input
   // Planning and writing options; its progress and should_stop are called while writing.
   QuantizeModelOptions options;

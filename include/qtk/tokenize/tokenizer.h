@@ -35,6 +35,14 @@ namespace qtk {
 
 struct TokenizerData;
 
+// One of tokenizer.json's added_tokens.
+struct TokenizerAddedToken {
+  std::string content;
+  int32_t id = 0;
+  bool special = false;
+  bool normalized = false;  // matched after normalization
+};
+
 class Tokenizer {
  public:
   Tokenizer(Tokenizer&&) noexcept;
@@ -56,6 +64,10 @@ class Tokenizer {
   std::string_view Piece(int32_t id) const;
   // One more than the largest id (vocabulary and added tokens).
   int64_t n_ids() const;
+  // The number of ids that have a piece: len(tokenizer.get_vocab()) in transformers.
+  int64_t n_pieces() const;
+  // The added tokens, by id.
+  std::vector<TokenizerAddedToken> AddedTokens() const;
 
  private:
   explicit Tokenizer(std::unique_ptr<TokenizerData> data);
