@@ -488,3 +488,121 @@ TEST_CASE("size labels round as Python formats them", "[architecture][naming]") 
 
 }  // namespace
 }  // namespace qtk
+
+namespace qtk {
+namespace {
+
+// A two-expert Qwen3-MoE layer, per-expert tensors as Hugging Face stores them.
+std::vector<HfTensor> MoeLayer(int n_experts, std::vector<int64_t> down_shape = {64, 32}) {
+  std::vector<HfTensor> tensors = {{"model.layers.0.mlp.gate.weight", {n_experts, 64}, "a"},
+                                   {"model.layers.0.input_layernorm.weight", {64}, "a"}};
+  for (int e = 0; e < n_experts; ++e) {
+    const std::string prefix = "model.layers.0.mlp.experts." + std::to_string(e) + ".";
+    tensors.push_back({prefix + "down_proj.weight", e == 0 ? std::vector<int64_t>{64, 32} : down_shape, "a"});
+    tensors.push_back({prefix + "gate_proj.weight", {32, 64}, "a"});
+    tensors.push_back({prefix + "up_proj.weight", {32, 64}, "a"});
+  }
+  return tensors;
+}
+
+const char* const kMoeConfig = R"({"architectures": ["Qwen3MoeForCausalLM"],
+    "num_hidden_layers": 1, "num_attention_heads": 4, "hidden_size": 64, "num_experts": 2,
+    "num_experts_per_tok": 1, "moe_intermediate_size": 32})";
+
+TEST_CASE("experts are stacked into one 3-D tensor per projection", "[architecture]") {
+  const HfModelConfig config = Config(kMoeConfig);
+  Result<ConversionPlan> plan = PlanTensors(config, MoeLayer(2), ConvertOutType::kBF16);
+  REQUIRE(plan.ok());
+  std::vector<std::string> names;
+  for (const ConvertedTensor& t : plan->tensors) names.push_back(t.gguf_name);
+  // Emitted where the layer's last expert tensor is visited (experts.1.up_proj), then the
+  // router and the norm in name order.
+  CHECK(names == std::vector<std::string>{"blk.0.attn_norm.weight", "blk.0.ffn_down_exps.weight",
+                                          "blk.0.ffn_gate_exps.weight", "blk.0.ffn_up_exps.weight",
+                                          "blk.0.ffn_gate_inp.weight"});
+  const ConvertedTensor& down = plan->tensors[1];
+  CHECK(down.shape == std::vector<int64_t>{32, 64, 2});
+  CHECK(down.type == GgmlType::kBF16);
+  CHECK(down.stacked == std::vector<std::string>{"model.layers.0.mlp.experts.0.down_proj.weight",
+                                                 "model.layers.0.mlp.experts.1.down_proj.weight"});
+  CHECK(plan->tensors[4].type == GgmlType::kF32);  // the router stays F32
+  // get_total_parameter_count: each stacked tensor counts one expert's share.
+  CHECK(plan->expert_count == 2);
+  CHECK(plan->expert_parameters == 3 * 64 * 32);
+  CHECK(plan->shared_parameters == 2 * 64 + 64);
+  CHECK(plan->total_parameters == 2 * 3 * 64 * 32 + 2 * 64 + 64);
+  Result<ModelMetadata> metadata = BuildModelMetadata(
+      config,
+      {.model_dir_name = "moe",
+       .total_parameters = plan->total_parameters,
+       .shared_parameters = plan->shared_parameters,
+       .expert_parameters = plan->expert_parameters,
+       .expert_count = plan->expert_count},
+      {});
+  REQUIRE(metadata.ok());
+  CHECK(ValueOf(metadata->metadata, "general.size_label") == GgufValue::String("2x6.3K"));
+  CHECK(ValueOf(metadata->metadata, "qwen3moe.expert_count") == GgufValue::Uint32(2));
+  CHECK(ValueOf(metadata->metadata, "qwen3moe.expert_feed_forward_length") ==
+        GgufValue::Uint32(32));
+}
+
+TEST_CASE("experts that do not stack are refused", "[architecture]") {
+  const HfModelConfig config = Config(kMoeConfig);
+  auto error = [&config](std::vector<HfTensor> tensors) {
+    Result<ConversionPlan> plan = PlanTensors(config, std::move(tensors), ConvertOutType::kF16);
+    REQUIRE_FALSE(plan.ok());
+    return plan.status().message();
+  };
+  CHECK(error(MoeLayer(1)) ==
+        "config.json: unprocessed experts (a layer has fewer than 2 of each): "
+        "model.layers.0.mlp.experts.0.down_proj.weight, "
+        "model.layers.0.mlp.experts.0.gate_proj.weight, "
+        "model.layers.0.mlp.experts.0.up_proj.weight");
+  CHECK(error(MoeLayer(2, {64, 16})) ==
+        "tensor 'model.layers.0.mlp.experts.1.down_proj.weight': shape (64, 16) differs from "
+        "expert 0's (64, 32), the experts cannot be stacked");
+  std::vector<HfTensor> three = MoeLayer(3);  // expert 2 where expert 1 should be
+  three.erase(std::remove_if(three.begin(), three.end(),
+                             [](const HfTensor& t) {
+                               return t.name.find("experts.1.") != std::string::npos;
+                             }),
+              three.end());
+  CHECK(error(three) ==
+        "config.json: expert tensor 'model.layers.0.mlp.experts.1.down_proj.weight' is missing "
+        "(2 experts)");
+  std::vector<HfTensor> bias = MoeLayer(2);
+  bias.push_back({"model.layers.0.mlp.experts.0.down_proj.bias", {64}, "a"});
+  CHECK(error(bias) ==
+        "config.json: cannot map tensor 'model.layers.0.mlp.experts.0.down_proj.bias' to a GGUF "
+        "name for Qwen3MoeForCausalLM");
+  const HfModelConfig dense = Config(R"({"architectures": ["Qwen3MoeForCausalLM"],
+      "num_hidden_layers": 1, "num_attention_heads": 4})");
+  Result<ConversionPlan> no_count = PlanTensors(dense, MoeLayer(2), ConvertOutType::kF16);
+  REQUIRE_FALSE(no_count.ok());
+  CHECK(no_count.status().message() ==
+        "config.json: tensor 'model.layers.0.mlp.experts.0.down_proj.weight' is an expert, but "
+        "the config sets no expert count");
+}
+
+TEST_CASE("Mixtral's experts stack as w1, w2, w3", "[architecture]") {
+  const HfModelConfig config = Config(R"({"architectures": ["MixtralForCausalLM"],
+      "num_hidden_layers": 1, "num_attention_heads": 4, "num_local_experts": 2})");
+  std::vector<HfTensor> tensors = {{"model.layers.0.block_sparse_moe.gate.weight", {2, 64}, "a"}};
+  for (int e = 0; e < 2; ++e) {
+    for (const char* w : {"w1", "w2", "w3"}) {
+      tensors.push_back({"model.layers.0.block_sparse_moe.experts." + std::to_string(e) + "." + w +
+                             ".weight",
+                         {32, 64},
+                         "a"});
+    }
+  }
+  Result<ConversionPlan> plan = PlanTensors(config, tensors, ConvertOutType::kF16);
+  REQUIRE(plan.ok());
+  std::vector<std::string> names;
+  for (const ConvertedTensor& t : plan->tensors) names.push_back(t.gguf_name);
+  CHECK(names == std::vector<std::string>{"blk.0.ffn_gate_exps.weight", "blk.0.ffn_down_exps.weight",
+                                          "blk.0.ffn_up_exps.weight", "blk.0.ffn_gate_inp.weight"});
+}
+
+}  // namespace
+}  // namespace qtk
