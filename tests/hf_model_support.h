@@ -57,6 +57,42 @@ inline std::vector<uint8_t> EncodeFloats(const std::string& dtype,
   return LeBytes(half);
 }
 
+// GPT-2's bytes_to_unicode: the character a byte-level BPE vocabulary spells `byte` with
+// (printable bytes stand for themselves, the others for U+0100 on), as UTF-8.
+inline std::string ByteLevelChar(int byte) {
+  auto printable = [](int b) {
+    return (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+  };
+  int code = byte;
+  if (!printable(byte)) {
+    code = 256;
+    for (int b = 0; b < byte; ++b) code += printable(b) ? 0 : 1;
+  }
+  std::string out;
+  if (code < 0x80) {
+    out += static_cast<char>(code);
+  } else {
+    out += static_cast<char>(0xC0 | (code >> 6));
+    out += static_cast<char>(0x80 | (code & 0x3F));
+  }
+  return out;
+}
+
+// A tokenizer.json qtk's tokenizer accepts: the 256 byte pieces (ids 0..255), ByteLevel
+// pre-tokenization, no merges; its pre-tokenizer check hash is in no table.
+inline std::string ByteLevelTokenizerJson() {
+  std::string vocab;
+  for (int b = 0; b < 256; ++b) {
+    std::string piece = ByteLevelChar(b);
+    if (piece == "\"" || piece == "\\") piece = "\\" + piece;
+    vocab += (b == 0 ? "" : ", ") + std::string("\"") + piece + "\": " + std::to_string(b);
+  }
+  return R"({"added_tokens": [], "normalizer": null,
+    "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true},
+    "post_processor": null,
+    "model": {"type": "BPE", "vocab": {)" + vocab + R"(}, "merges": []}})";
+}
+
 inline int64_t ElementCount(const std::vector<int64_t>& shape) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;

@@ -7,6 +7,7 @@
 #include "qtk/base/sha256.h"
 #include "qtk/convert/bpe_vocab.h"
 #include "qtk/tokenize/tokenizer.h"
+#include "hf_model_support.h"
 #include "test_support.h"
 
 namespace qtk {
@@ -14,32 +15,10 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// GPT-2's bytes_to_unicode: printable bytes stand for themselves, the others for U+0100 on.
-std::string ByteLevelChar(int byte) {
-  const bool printable = (byte >= 33 && byte <= 126) || (byte >= 161 && byte <= 172) ||
-                         (byte >= 174 && byte <= 255);
-  int code = byte;
-  if (!printable) {
-    int n = 0;
-    for (int b = 0; b < byte; ++b) {
-      if (!((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255))) ++n;
-    }
-    code = 256 + n;
-  }
-  std::string out;
-  if (code < 0x80) {
-    out += static_cast<char>(code);
-  } else {
-    out += static_cast<char>(0xC0 | (code >> 6));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  }
-  return out;
-}
-
 // A byte-level tokenizer with all 256 byte pieces (ids 0..255), one merge and added tokens.
 Json ByteTokenizer() {
   Json vocab = Json::object();
-  for (int b = 0; b < 256; ++b) vocab[ByteLevelChar(b)] = b;
+  for (int b = 0; b < 256; ++b) vocab[testing::ByteLevelChar(b)] = b;
   vocab["ab"] = 256;
   vocab["x y"] = 257;  // pieces with a space inside: the pair form of merges allows them
   vocab["x yz"] = 258;
