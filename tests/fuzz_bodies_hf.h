@@ -238,6 +238,18 @@ inline void FuzzConvert(const HfModelConfig& config) {
        {"model.layers.99999999999999.mlp.up_proj.weight", "model.layers.01.mlp.up_proj.weight"}) {
     (void)PlanTensors(config, {{name, {4, 4}, "model.safetensors"}}, ConvertOutType::kF32);
   }
+  // Experts of a MoE row (Qwen-MoE and Mixtral spellings), two of them, one layer.
+  std::vector<HfTensor> experts;
+  for (const char* prefix :
+       {"model.layers.0.mlp.experts.", "model.layers.0.block_sparse_moe.experts."}) {
+    for (const char* expert : {"0.", "1."}) {
+      for (const char* projection : {"down_proj", "gate_proj", "up_proj", "w1", "w2", "w3"}) {
+        experts.push_back(
+            {std::string(prefix) + expert + projection + ".weight", {8, 4}, "model.safetensors"});
+      }
+    }
+  }
+  (void)PlanTensors(config, experts, ConvertOutType::kF32);
   // The vocabulary is padded to config.json's vocab_size (up to 2^24 tokens, tested in
   // sentencepiece_test.cc): more memory than this input's size allows the fuzzer.
   const nlohmann::json parsed = nlohmann::json::parse(config.text, nullptr, false);
@@ -249,6 +261,7 @@ inline void FuzzConvert(const HfModelConfig& config) {
   VocabSources sources;
   sources.tokenizer_config_json = config.text;
   sources.added_tokens_json = config.text;
+  sources.tokenizer_json = config.text;  // SpecialVocab: post-processor, added tokens, merges
   const SentencePieceModel fuzz_tokenizer = FuzzTokenizer();
   Result<ModelMetadata> tokenizer = BuildTokenizerMetadata(config, &fuzz_tokenizer, sources);
   std::vector<GgufKeyValue> tokenizer_metadata;
@@ -257,7 +270,8 @@ inline void FuzzConvert(const HfModelConfig& config) {
       BuildModelMetadata(config,
                          {.model_dir_name = "fuzz-model",
                           .out_type = ConvertOutType::kF32,
-                          .total_parameters = plan.ok() ? plan->total_parameters : 0},
+                          .total_parameters = plan.ok() ? plan->total_parameters : 0,
+                          .generation_config_json = config.text},
                          std::move(tokenizer_metadata));
   if (!metadata.ok()) return;
   MemorySink sink;

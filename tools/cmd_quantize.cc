@@ -147,9 +147,10 @@ void AddQuantizeCommand(CLI::App& app, CommandRunner& runner) {
       ->add_option("--exclude-weights", a.exclude_weights,
                    "Do not use the importance matrix for these tensors")
       ->allow_extra_args(false);
-  command->add_option("--vocab-pre", a.vocab_pre,
-                      "Model directory with a BPE tokenizer whose pre-tokenizer convert_hf_to_gguf.py "
-                      "does not recognize: the tokenizer.ggml.pre name to write (llama-bpe, qwen2, ...)");
+  command->add_option(
+      "--vocab-pre", a.vocab_pre,
+      "Model directory with a BPE tokenizer whose pre-tokenizer convert_hf_to_gguf.py "
+      "does not recognize: the tokenizer.ggml.pre name to write (llama-bpe, qwen2, ...)");
   command->add_option("--nan-policy", a.nan_policy,
                       "What to do with NaN/Inf weights: refuse (default), zero, keep");
   command->add_flag("-f,--force", a.force, "Overwrite existing output files");

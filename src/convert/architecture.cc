@@ -6,8 +6,8 @@
 #include <array>
 #include <map>
 #include <tuple>
-#include <utility>
 #include <unordered_map>
+#include <utility>
 
 #include "base/string_util.h"
 #include "convert/arch_table.h"
@@ -172,9 +172,9 @@ bool ForcedF32(const ArchitectureSpec& spec, std::string_view gguf_name,
       !gguf_name.ends_with(".lora_b")) {
     return true;
   }
-  static constexpr std::string_view kAlwaysF32[] = {
-      "blk.{bid}.ffn_gate_inp.weight", "blk.{bid}.ffn_gate_inp_shexp.weight",
-      "position_embd.weight", "token_types.weight"};
+  static constexpr std::string_view kAlwaysF32[] = {"blk.{bid}.ffn_gate_inp.weight",
+                                                    "blk.{bid}.ffn_gate_inp_shexp.weight",
+                                                    "position_embd.weight", "token_types.weight"};
   for (std::string_view pattern : kAlwaysF32) {
     if (gguf_name == Expand(pattern, bid.value_or(0))) return true;
   }
@@ -195,8 +195,8 @@ std::string PythonShape(const std::vector<int64_t>& shape) {
 
 // The type prepare_tensors gives a tensor of `shape` (outermost first) for the outtype.
 GgmlType TypeFor(const ArchitectureSpec& spec, const std::vector<int64_t>& shape,
-                 const std::string& gguf_name, std::optional<int64_t> bid,
-                 ConvertOutType out_type, ConvertedTensor& planned, ConversionPlan& plan) {
+                 const std::string& gguf_name, std::optional<int64_t> bid, ConvertOutType out_type,
+                 ConvertedTensor& planned, ConversionPlan& plan) {
   if (shape.size() <= 1 || ForcedF32(spec, gguf_name, bid)) return GgmlType::kF32;
   switch (out_type) {
     case ConvertOutType::kF32:
@@ -257,8 +257,8 @@ Result<ConvertedTensor> PlanOne(const HfModelConfig& config, const std::string& 
         heads > 0 && (n_rows == 0 || (heads <= n_rows / 2 && n_rows % (2 * heads) == 0));
     if (!splits) {
       return Status::Corruption("tensor '" + Printable(name) + "': " + std::to_string(n_rows) +
-                                " rows do not split into " +
-                                std::to_string(planned.permute_heads) + " heads of rotary pairs");
+                                " rows do not split into " + std::to_string(planned.permute_heads) +
+                                " heads of rotary pairs");
     }
   }
   planned.type = TypeFor(spec, shape, planned.gguf_name, BlockId(name), out_type, planned, plan);
@@ -321,9 +321,9 @@ class ExpertStacker {
       }
       std::vector<int64_t> shape = {config_.n_experts};
       shape.insert(shape.end(), part_shape.begin(), part_shape.end());
-      QTK_ASSIGN_OR_RETURN(ConvertedTensor planned,
-                           PlanOne(config_, Merged(*bid, projection) + ".weight", shape,
-                                   out_type, plan));
+      QTK_ASSIGN_OR_RETURN(
+          ConvertedTensor planned,
+          PlanOne(config_, Merged(*bid, projection) + ".weight", shape, out_type, plan));
       planned.hf_name = parts.front();
       planned.stacked = std::move(parts);
       stacked_.push_back(std::move(planned));

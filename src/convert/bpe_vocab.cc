@@ -113,7 +113,8 @@ Result<ModelMetadata> BuildBpeTokenizerMetadata(const HfModelConfig& config, Voc
     if (!name) {
       return Status::Unsupported(
           sources.tokenizer_json_path + ": the BPE pre-tokenizer was not recognized (chkhsh " +
-          chkhsh + "), as convert_hf_to_gguf.py would refuse it; name it with --vocab-pre "
+          chkhsh +
+          "), as convert_hf_to_gguf.py would refuse it; name it with --vocab-pre "
           "(llama-bpe, qwen2, ...) if you know it");
     }
     pre = std::string(*name);

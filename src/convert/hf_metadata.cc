@@ -141,9 +141,9 @@ Status ApplyRopeScaling(const HparamRule& rule, const RuleContext& ctx, const Js
       return Status::Corruption(ctx.config.path +
                                 ": rope_scaling: yarn needs original_max_position_embeddings");
     }
-    QTK_ASSIGN_OR_RETURN(GgufValue context, ToGguf(*original, GgufValueType::kUint32,
-                                                   ctx.config.path,
-                                                   "original_max_position_embeddings"));
+    QTK_ASSIGN_OR_RETURN(GgufValue context,
+                         ToGguf(*original, GgufValueType::kUint32, ctx.config.path,
+                                "original_max_position_embeddings"));
     ctx.out.push_back({prefix + "original_context_length", std::move(context)});
     if (const Json* v = FindNonNull(rope, "extrapolation_factor")) {
       QTK_RETURN_IF_ERROR(add_float(prefix + "yarn_ext_factor", *v, "extrapolation_factor"));
@@ -275,9 +275,9 @@ Status AppendSampling(const ModelMetadataOptions& options, std::vector<GgufKeyVa
       out.push_back({setting.gguf_key, GgufValue::Int32(static_cast<int32_t>(*n))});
       continue;
     }
-    QTK_ASSIGN_OR_RETURN(GgufValue converted, ToGguf(*value, setting.type,
-                                                     options.generation_config_path,
-                                                     setting.hf_key));
+    QTK_ASSIGN_OR_RETURN(
+        GgufValue converted,
+        ToGguf(*value, setting.type, options.generation_config_path, setting.hf_key));
     out.push_back({setting.gguf_key, std::move(converted)});
   }
   return Status::Ok();
@@ -341,7 +341,8 @@ Result<HfModelConfig> ParseHfModelConfig(std::string text, std::string path) {
     QTK_ASSIGN_OR_RETURN(config.n_head_kv, RequiredInt(hparams, kKvHeads, path));
   }
   static constexpr std::string_view kExperts[] = {"num_local_experts", "num_experts"};
-  if (const Json* experts = FirstPresent(hparams, kExperts); experts != nullptr && !experts->is_null()) {
+  if (const Json* experts = FirstPresent(hparams, kExperts);
+      experts != nullptr && !experts->is_null()) {
     QTK_ASSIGN_OR_RETURN(config.n_experts, RequiredInt(hparams, kExperts, path));
     if (config.n_experts > 65536) {
       return Status::Corruption(path + ": " + std::to_string(config.n_experts) +
@@ -406,9 +407,9 @@ Result<std::optional<std::vector<float>>> Llama3RopeFactors(const HfModelConfig&
     } else if (wavelen > low_wavelen) {
       factors.push_back(static_cast<float>(factor));
     } else {
-      const float smooth = (static_cast<float>(old_context) / wavelen -
-                            static_cast<float>(low_freq_factor)) /
-                           static_cast<float>(high_freq_factor - low_freq_factor);
+      const float smooth =
+          (static_cast<float>(old_context) / wavelen - static_cast<float>(low_freq_factor)) /
+          static_cast<float>(high_freq_factor - low_freq_factor);
       factors.push_back(1.0f / ((1.0f - smooth) / static_cast<float>(factor) + smooth));
     }
   }
@@ -483,7 +484,8 @@ Result<ModelMetadata> BuildTokenizerMetadata(const HfModelConfig& config,
   } else if (sources.tokenizer_json) {
     QTK_ASSIGN_OR_RETURN(ModelMetadata bpe, BuildBpeTokenizerMetadata(config, sources, vocab_pre));
     result.warnings = std::move(bpe.warnings);
-    for (GgufKeyValue& kv : bpe.metadata) SetValue(result.metadata, std::move(kv.key), std::move(kv.value));
+    for (GgufKeyValue& kv : bpe.metadata)
+      SetValue(result.metadata, std::move(kv.key), std::move(kv.value));
   } else {
     return Status::Unsupported(config.path + ": no tokenizer: qtk converts a SentencePiece " +
                                "tokenizer.model or a tokenizer.json (byte-level BPE)");

@@ -57,8 +57,9 @@ class Loader {
     QTK_RETURN_IF_ERROR(FromTokenizerJson(load_merges));
     QTK_RETURN_IF_ERROR(FromConfigJson());
     if (load_merges && out_.merges.empty()) {
-      out_.warnings.push_back("Adding merges requested but no merges found, output may be "
-                              "non-functional.");
+      out_.warnings.push_back(
+          "Adding merges requested but no merges found, output may be "
+          "non-functional.");
     }
     return Status::Ok();
   }
@@ -72,8 +73,8 @@ class Loader {
     const std::optional<int64_t> value = PythonInt(*id);
     if (!value) return Status::Ok();
     if (*value < 0) {
-      return Status::Corruption(std::string(path) + ": " + what + " is " +
-                                std::to_string(*value) + ", must be >= 0");
+      return Status::Corruption(std::string(path) + ": " + what + " is " + std::to_string(*value) +
+                                ", must be >= 0");
     }
     if (!n_vocab_ || static_cast<uint64_t>(*value) < *n_vocab_) {
       auto& ids = out_.special.ids;
@@ -171,7 +172,8 @@ class Loader {
   void TemplateProcessing(const Json& processor) {
     const Json* single_json = Get(processor, "single");
     const Json* pair_json = Get(processor, "pair");
-    const Json single = single_json != nullptr && single_json->is_array() ? *single_json : Json::array();
+    const Json single =
+        single_json != nullptr && single_json->is_array() ? *single_json : Json::array();
     Json pair = pair_json != nullptr && pair_json->is_array() ? *pair_json : Json::array();
     Json special_first;
     Json special_last;
@@ -328,7 +330,8 @@ class Loader {
     if (chat_template.is_string()) {
       out_.special.chat_template = chat_template.get<std::string>();
     } else if (chat_template.is_array()) {
-      return Status::Unsupported(path + ": chat_template: a list of named templates is not supported");
+      return Status::Unsupported(path +
+                                 ": chat_template: a list of named templates is not supported");
     } else if (!chat_template.is_null()) {
       out_.warnings.push_back("Bad type for chat_template field in " + path + " - ignoring");
     }
@@ -413,7 +416,8 @@ std::vector<GgufKeyValue> SpecialVocabMetadata(const SpecialVocabResult& vocab,
     metadata.push_back({"tokenizer.ggml.add_" + type + "_token", GgufValue::Bool(add)});
   }
   if (vocab.special.chat_template) {
-    metadata.push_back({"tokenizer.chat_template", GgufValue::String(*vocab.special.chat_template)});
+    metadata.push_back(
+        {"tokenizer.chat_template", GgufValue::String(*vocab.special.chat_template)});
   }
   return metadata;
 }

@@ -91,18 +91,19 @@ class SafetensorsInput final : public ModelInput {
     const InputTensor& tensor = tensors_[i];
     const int64_t row_length = std::max<int64_t>(tensor.row_length(), 1);
     int64_t row = element / row_length;
-    const int64_t rows_per_part = std::max<int64_t>(tensor.n_rows() / static_cast<int64_t>(from.parts.size()), 1);
-    const size_t part_index = std::min<size_t>(static_cast<size_t>(row / rows_per_part), from.parts.size() - 1);
+    const int64_t rows_per_part =
+        std::max<int64_t>(tensor.n_rows() / static_cast<int64_t>(from.parts.size()), 1);
+    const size_t part_index =
+        std::min<size_t>(static_cast<size_t>(row / rows_per_part), from.parts.size() - 1);
     const ModelTensor& part = *from.parts[part_index];
     row -= static_cast<int64_t>(part_index) * rows_per_part;
-    const std::string file =
-        std::filesystem::path(source_.files()[part.file]).filename().string();
+    const std::string file = std::filesystem::path(source_.files()[part.file]).filename().string();
     if (!is_conversion_) return source_.files().size() > 1 ? "in " + file : std::string();
     if (from.transform != TensorTransform::kNone) {
       row = RopePermuteSourceRow(row, tensor.n_rows(), from.permute_heads);
     }
-    return "'" + Printable(part.name) + "' in " + Printable(file) + ", row " +
-           std::to_string(row) + ", column " + std::to_string(element % row_length);
+    return "'" + Printable(part.name) + "' in " + Printable(file) + ", row " + std::to_string(row) +
+           ", column " + std::to_string(element % row_length);
   }
 
   // Rows split over the threads; the error of the first failing range, whichever thread
@@ -138,7 +139,8 @@ class SafetensorsInput final : public ModelInput {
       if (begin > from.values.size() || dst.size() > from.values.size() - begin) {
         return Status::InvalidArgument(path() + ": tensor '" + out.name + "': rows out of range");
       }
-      std::copy_n(from.values.begin() + static_cast<std::ptrdiff_t>(begin), dst.size(), dst.begin());
+      std::copy_n(from.values.begin() + static_cast<std::ptrdiff_t>(begin), dst.size(),
+                  dst.begin());
       return Status::Ok();
     }
     // Stacked experts: each part holds n_rows / parts rows; read part by part.
@@ -150,10 +152,11 @@ class SafetensorsInput final : public ModelInput {
       const int64_t part = absolute / rows_per_part;
       const int64_t within = absolute % rows_per_part;
       const int64_t count = std::min(n_rows - row, rows_per_part - within);
-      QTK_RETURN_IF_ERROR(ReadPartRows(
-          *from.parts[static_cast<size_t>(part)], from, rows_per_part, within,
-          dst.subspan(static_cast<size_t>(row * row_length), static_cast<size_t>(count * row_length)),
-          row_length));
+      QTK_RETURN_IF_ERROR(ReadPartRows(*from.parts[static_cast<size_t>(part)], from, rows_per_part,
+                                       within,
+                                       dst.subspan(static_cast<size_t>(row * row_length),
+                                                   static_cast<size_t>(count * row_length)),
+                                       row_length));
       row += count;
     }
     return Status::Ok();
@@ -183,7 +186,8 @@ class SafetensorsInput final : public ModelInput {
     } else {
       status = CheckRotaryHeads(n_rows, from.permute_heads);
       for (int64_t row = 0; status.ok() && row < count; ++row) {
-        const int64_t source_row = RopePermuteSourceRow(first_row + row, n_rows, from.permute_heads);
+        const int64_t source_row =
+            RopePermuteSourceRow(first_row + row, n_rows, from.permute_heads);
         status = DecodeToF32(
             tensor.dtype, bytes.subspan(static_cast<uint64_t>(source_row) * row_bytes, row_bytes),
             dst.subspan(static_cast<size_t>(row * row_length), static_cast<size_t>(row_length)), 1);
@@ -306,8 +310,8 @@ Result<std::unique_ptr<ModelInput>> ConvertHfDirectory(ModelSource source,
     metadata_options.generation_config_json = *generation_config;
     metadata_options.generation_config_path = (dir / "generation_config.json").string();
   }
-  QTK_ASSIGN_OR_RETURN(ModelMetadata metadata, BuildModelMetadata(config, metadata_options,
-                                                                   std::move(tokenizer.metadata)));
+  QTK_ASSIGN_OR_RETURN(ModelMetadata metadata,
+                       BuildModelMetadata(config, metadata_options, std::move(tokenizer.metadata)));
   const std::string description = Describe(source, "hugging face " + config.hf_architecture);
   auto input = std::make_unique<SafetensorsInput>(std::move(source), description, true);
   const ModelSource& kept = input->source();
@@ -316,10 +320,9 @@ Result<std::unique_ptr<ModelInput>> ConvertHfDirectory(ModelSource source,
                       .transform = converted.transform,
                       .permute_heads = converted.permute_heads,
                       .values = std::move(converted.values)};
-    const std::vector<std::string> names =
-        converted.stacked.empty() && !converted.hf_name.empty()
-            ? std::vector<std::string>{converted.hf_name}
-            : converted.stacked;
+    const std::vector<std::string> names = converted.stacked.empty() && !converted.hf_name.empty()
+                                               ? std::vector<std::string>{converted.hf_name}
+                                               : converted.stacked;
     for (const std::string& name : names) {
       const ModelTensor* tensor = kept.FindTensor(name);
       if (tensor == nullptr) {
@@ -341,7 +344,10 @@ std::unique_ptr<ModelInput> MakeSafetensorsInput(ModelSource source) {
   const std::string name = std::filesystem::path(source.path()).stem().string();
   auto input = std::make_unique<SafetensorsInput>(std::move(source), description, false);
   for (const ModelTensor& tensor : input->source().tensors()) {
-    input->Add({tensor.name, GgmlType::kF32, tensor.shape}, {.parts = {&tensor}, .transform = TensorTransform::kNone, .permute_heads = 0, .values = {}});
+    input->Add({tensor.name, GgmlType::kF32, tensor.shape}, {.parts = {&tensor},
+                                                             .transform = TensorTransform::kNone,
+                                                             .permute_heads = 0,
+                                                             .values = {}});
   }
   input->SetMetadata(
       {{"general.type", GgufValue::String("model")}, {"general.name", GgufValue::String(name)}});

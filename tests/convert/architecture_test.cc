@@ -42,10 +42,9 @@ TEST_CASE("the registry finds the Llama and Qwen families", "[architecture]") {
   CHECK(FindArchitecture("MistralForCausalLM") == FindArchitecture("LlamaForCausalLM"));
   CHECK(FindArchitecture("MixtralForCausalLM") == FindArchitecture("LlamaForCausalLM"));
   CHECK(FindArchitecture("LlamaForCausalLM")->gguf_architecture == "llama");
-  for (const auto& [hf, gguf] : {std::pair{"Qwen2ForCausalLM", "qwen2"},
-                                 std::pair{"Qwen2MoeForCausalLM", "qwen2moe"},
-                                 std::pair{"Qwen3ForCausalLM", "qwen3"},
-                                 std::pair{"Qwen3MoeForCausalLM", "qwen3moe"}}) {
+  for (const auto& [hf, gguf] :
+       {std::pair{"Qwen2ForCausalLM", "qwen2"}, std::pair{"Qwen2MoeForCausalLM", "qwen2moe"},
+        std::pair{"Qwen3ForCausalLM", "qwen3"}, std::pair{"Qwen3MoeForCausalLM", "qwen3moe"}}) {
     INFO(hf);
     REQUIRE(FindArchitecture(hf) != nullptr);
     CHECK(FindArchitecture(hf)->gguf_architecture == gguf);
@@ -348,7 +347,8 @@ TEST_CASE("rope scaling: linear and yarn keys, llama3 as a tensor", "[architectu
         "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0}})");
     Result<ModelMetadata> metadata = BuildModelMetadata(config, {.model_dir_name = "x"}, {});
     REQUIRE(metadata.ok());
-    for (const std::string& key : Keys(metadata->metadata)) CHECK(key.find("scaling") == std::string::npos);
+    for (const std::string& key : Keys(metadata->metadata))
+      CHECK(key.find("scaling") == std::string::npos);
     Result<std::optional<std::vector<float>>> factors = Llama3RopeFactors(config);
     REQUIRE(factors.ok());
     REQUIRE(factors->has_value());
@@ -498,7 +498,8 @@ std::vector<HfTensor> MoeLayer(int n_experts, std::vector<int64_t> down_shape = 
                                    {"model.layers.0.input_layernorm.weight", {64}, "a"}};
   for (int e = 0; e < n_experts; ++e) {
     const std::string prefix = "model.layers.0.mlp.experts." + std::to_string(e) + ".";
-    tensors.push_back({prefix + "down_proj.weight", e == 0 ? std::vector<int64_t>{64, 32} : down_shape, "a"});
+    tensors.push_back(
+        {prefix + "down_proj.weight", e == 0 ? std::vector<int64_t>{64, 32} : down_shape, "a"});
     tensors.push_back({prefix + "gate_proj.weight", {32, 64}, "a"});
     tensors.push_back({prefix + "up_proj.weight", {32, 64}, "a"});
   }
@@ -531,14 +532,13 @@ TEST_CASE("experts are stacked into one 3-D tensor per projection", "[architectu
   CHECK(plan->expert_parameters == 3 * 64 * 32);
   CHECK(plan->shared_parameters == 2 * 64 + 64);
   CHECK(plan->total_parameters == 2 * 3 * 64 * 32 + 2 * 64 + 64);
-  Result<ModelMetadata> metadata = BuildModelMetadata(
-      config,
-      {.model_dir_name = "moe",
-       .total_parameters = plan->total_parameters,
-       .shared_parameters = plan->shared_parameters,
-       .expert_parameters = plan->expert_parameters,
-       .expert_count = plan->expert_count},
-      {});
+  Result<ModelMetadata> metadata = BuildModelMetadata(config,
+                                                      {.model_dir_name = "moe",
+                                                       .total_parameters = plan->total_parameters,
+                                                       .shared_parameters = plan->shared_parameters,
+                                                       .expert_parameters = plan->expert_parameters,
+                                                       .expert_count = plan->expert_count},
+                                                      {});
   REQUIRE(metadata.ok());
   CHECK(ValueOf(metadata->metadata, "general.size_label") == GgufValue::String("2x6.3K"));
   CHECK(ValueOf(metadata->metadata, "qwen3moe.expert_count") == GgufValue::Uint32(2));
@@ -562,10 +562,9 @@ TEST_CASE("experts that do not stack are refused", "[architecture]") {
         "tensor 'model.layers.0.mlp.experts.1.down_proj.weight': shape (64, 16) differs from "
         "expert 0's (64, 32), the experts cannot be stacked");
   std::vector<HfTensor> three = MoeLayer(3);  // expert 2 where expert 1 should be
-  three.erase(std::remove_if(three.begin(), three.end(),
-                             [](const HfTensor& t) {
-                               return t.name.find("experts.1.") != std::string::npos;
-                             }),
+  three.erase(std::remove_if(
+                  three.begin(), three.end(),
+                  [](const HfTensor& t) { return t.name.find("experts.1.") != std::string::npos; }),
               three.end());
   CHECK(error(three) ==
         "config.json: expert tensor 'model.layers.0.mlp.experts.1.down_proj.weight' is missing "
@@ -590,18 +589,19 @@ TEST_CASE("Mixtral's experts stack as w1, w2, w3", "[architecture]") {
   std::vector<HfTensor> tensors = {{"model.layers.0.block_sparse_moe.gate.weight", {2, 64}, "a"}};
   for (int e = 0; e < 2; ++e) {
     for (const char* w : {"w1", "w2", "w3"}) {
-      tensors.push_back({"model.layers.0.block_sparse_moe.experts." + std::to_string(e) + "." + w +
-                             ".weight",
-                         {32, 64},
-                         "a"});
+      tensors.push_back(
+          {"model.layers.0.block_sparse_moe.experts." + std::to_string(e) + "." + w + ".weight",
+           {32, 64},
+           "a"});
     }
   }
   Result<ConversionPlan> plan = PlanTensors(config, tensors, ConvertOutType::kF16);
   REQUIRE(plan.ok());
   std::vector<std::string> names;
   for (const ConvertedTensor& t : plan->tensors) names.push_back(t.gguf_name);
-  CHECK(names == std::vector<std::string>{"blk.0.ffn_gate_exps.weight", "blk.0.ffn_down_exps.weight",
-                                          "blk.0.ffn_up_exps.weight", "blk.0.ffn_gate_inp.weight"});
+  CHECK(names == std::vector<std::string>{"blk.0.ffn_gate_exps.weight",
+                                          "blk.0.ffn_down_exps.weight", "blk.0.ffn_up_exps.weight",
+                                          "blk.0.ffn_gate_inp.weight"});
 }
 
 }  // namespace

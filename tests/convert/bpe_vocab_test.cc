@@ -1,13 +1,14 @@
 // The "gpt2" vocabulary of a tokenizer.json: the pre-tokenizer check, token types, padding,
 // merges and gguf.SpecialVocab's inferences, on handcrafted tokenizers and on the real ones.
+#include "qtk/convert/bpe_vocab.h"
+
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "qtk/base/sha256.h"
-#include "qtk/convert/bpe_vocab.h"
-#include "qtk/tokenize/tokenizer.h"
 #include "hf_model_support.h"
+#include "qtk/base/sha256.h"
+#include "qtk/tokenize/tokenizer.h"
 #include "test_support.h"
 
 namespace qtk {
@@ -24,11 +25,14 @@ Json ByteTokenizer() {
   vocab["x yz"] = 258;
   Json tokenizer = {
       {"added_tokens",
-       Json::array({{{"id", 259}, {"content", "<|bos|>"}, {"special", true}, {"normalized", false}},
-                    {{"id", 260}, {"content", "<|eos|>"}, {"special", true}, {"normalized", false}},
-                    {{"id", 261}, {"content", "<|tool|>"}, {"special", false}, {"normalized", false}},
-                    {{"id", 262}, {"content", "my\xE2\x96\x81word"}, {"special", false},
-                     {"normalized", false}}})},
+       Json::array(
+           {{{"id", 259}, {"content", "<|bos|>"}, {"special", true}, {"normalized", false}},
+            {{"id", 260}, {"content", "<|eos|>"}, {"special", true}, {"normalized", false}},
+            {{"id", 261}, {"content", "<|tool|>"}, {"special", false}, {"normalized", false}},
+            {{"id", 262},
+             {"content", "my\xE2\x96\x81word"},
+             {"special", false},
+             {"normalized", false}}})},
       {"normalizer", nullptr},
       {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}},
       {"post_processor", nullptr},
@@ -76,8 +80,8 @@ std::vector<std::string> Keys(const std::vector<GgufKeyValue>& metadata) {
 
 TEST_CASE("the pre-tokenizer check hashes Python's str() of the ids", "[bpe_vocab]") {
   const auto sha = [](std::string_view text) {
-    return Sha256Hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()),
-                                              text.size()));
+    return Sha256Hex(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
   };
   CHECK(BpeCheckHash({}) == sha("[]"));
   const std::vector<int32_t> ids = {1, 22, 333};
@@ -98,7 +102,8 @@ TEST_CASE("the real tokenizers hash to their llama.cpp names", "[bpe_vocab][test
     INFO(name);
     std::ifstream lines(testdata / "tokenizers" / name / "goldens.json");
     const auto goldens = nlohmann::json::parse(lines);
-    Result<Tokenizer> tokenizer = OpenTokenizer((testdata / goldens.at("tokenizer").get<std::string>()).string());
+    Result<Tokenizer> tokenizer =
+        OpenTokenizer((testdata / goldens.at("tokenizer").get<std::string>()).string());
     REQUIRE(tokenizer.ok());
     bool found = false;
     for (const auto& golden : goldens.at("cases")) {
@@ -134,7 +139,8 @@ TEST_CASE("tokens, types, padding and merges as get_vocab_base writes them", "[b
                                  "tokenizer.ggml.tokens", "tokenizer.ggml.token_type",
                                  "tokenizer.ggml.merges", "tokenizer.ggml.eos_token_id"});
   CHECK(ValueOf(vocab->metadata, "tokenizer.ggml.model") == GgufValue::String("gpt2"));
-  const std::vector<std::string> tokens = ValueOf(vocab->metadata, "tokenizer.ggml.tokens").strings();
+  const std::vector<std::string> tokens =
+      ValueOf(vocab->metadata, "tokenizer.ggml.tokens").strings();
   REQUIRE(tokens.size() == 265);
   CHECK(tokens[0] == "Ā");
   CHECK(tokens[32] == "Ġ");
@@ -182,8 +188,9 @@ TEST_CASE("SpecialVocab: tokenizer_config, the post-processor and config.json", 
     CHECK(ValueOf(vocab->metadata, "tokenizer.ggml.bos_token_id") == GgufValue::Uint32(5));
     CHECK(ValueOf(vocab->metadata, "tokenizer.chat_template") == GgufValue::String("{{ x }}"));
   }
-  SECTION("TemplateProcessing: BOS added; a trailing token other than EOS becomes EOS, "
-          "the old EOS EOT") {
+  SECTION(
+      "TemplateProcessing: BOS added; a trailing token other than EOS becomes EOS, "
+      "the old EOS EOT") {
     Json tokenizer = ByteTokenizer();
     tokenizer["post_processor"] = Json::parse(R"({"type": "TemplateProcessing",
         "single": [{"SpecialToken": {"id": "<|bos|>", "type_id": 0}},
@@ -199,8 +206,7 @@ TEST_CASE("SpecialVocab: tokenizer_config, the post-processor and config.json", 
           "<|eos|>": {"id": "<|eos|>", "ids": [260], "tokens": ["<|eos|>"]},
           "<|tool|>": {"id": "<|tool|>", "ids": [261], "tokens": ["<|tool|>"]}}})");
     Result<ModelMetadata> vocab =
-        Build(tokenizer, no_ids, "qwen2",
-              R"({"bos_token": "<|bos|>", "eos_token": "<|eos|>"})");
+        Build(tokenizer, no_ids, "qwen2", R"({"bos_token": "<|bos|>", "eos_token": "<|eos|>"})");
     REQUIRE(vocab.ok());
     CHECK(ValueOf(vocab->metadata, "tokenizer.ggml.bos_token_id") == GgufValue::Uint32(259));
     CHECK(ValueOf(vocab->metadata, "tokenizer.ggml.eos_token_id") == GgufValue::Uint32(261));
@@ -209,9 +215,9 @@ TEST_CASE("SpecialVocab: tokenizer_config, the post-processor and config.json", 
     CHECK(ValueOf(vocab->metadata, "tokenizer.ggml.add_eos_token") == GgufValue::Bool(true));
     // The pair's separator is the old EOS, no longer the EOS: the script writes false.
     CHECK(ValueOf(vocab->metadata, "tokenizer.ggml.add_sep_token") == GgufValue::Bool(false));
-    CHECK(vocab->warnings ==
-          std::vector<std::string>{"Spaces in merges detected, encoding as 'Ġ'",
-                                   "Unknown separator token '<|eos|>' in TemplateProcessing<pair>"});
+    CHECK(vocab->warnings == std::vector<std::string>{
+                                 "Spaces in merges detected, encoding as 'Ġ'",
+                                 "Unknown separator token '<|eos|>' in TemplateProcessing<pair>"});
   }
   SECTION("a list of named chat templates is refused") {
     Result<ModelMetadata> vocab = Build(ByteTokenizer(), no_ids, "qwen2",

@@ -23,7 +23,8 @@ std::string Sha(std::span<const uint8_t> bytes) { return Sha256Hex(bytes); }
 // "" if `bytes` is the reference `file` of `model`; else what differs first.
 std::string Diff(const fs::path& reference_dir, const std::string& file, const fs::path& path) {
   const std::vector<uint8_t> bytes = testing::ReadFileBytes(path);
-  const auto all = nlohmann::ordered_json::parse(testing::ReadFileText(reference_dir / "metadata.json"));
+  const auto all =
+      nlohmann::ordered_json::parse(testing::ReadFileText(reference_dir / "metadata.json"));
   const auto& meta = all.at(file);
   if (bytes.size() == meta.at("bytes").get<uint64_t>() && Sha(bytes) == meta.at("sha256")) {
     return "";

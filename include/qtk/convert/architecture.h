@@ -108,10 +108,10 @@ enum class VocabKind : uint8_t {
 // become `merged` + ".weight", which the name table maps ("...experts.down_proj" ->
 // "blk.{bid}.ffn_down_exps").
 struct ExpertStackRule {
-  std::string_view marker;        // "experts"
-  std::string_view layer_prefix;  // "model.layers.{bid}.mlp.experts."
+  std::string_view marker;                        // "experts"
+  std::string_view layer_prefix;                  // "model.layers.{bid}.mlp.experts."
   std::span<const std::string_view> projections;  // {"down_proj", "gate_proj", "up_proj"}
-  std::string_view merged;        // "model.layers.{bid}.mlp.experts.{w}" ({w}: the projection)
+  std::string_view merged;  // "model.layers.{bid}.mlp.experts.{w}" ({w}: the projection)
 };
 
 struct ArchitectureSpec {
@@ -188,9 +188,9 @@ struct ConversionPlan {
   uint64_t total_parameters = 0;         // elements of every written tensor (for size_label)
   // GGUFWriter.get_total_parameter_count's split: tensors named "*_exps.*" count per expert.
   uint64_t shared_parameters = 0;
-  uint64_t expert_parameters = 0;  // one expert's share of every stacked tensor
-  int64_t expert_count = 0;        // the average expert count of the stacked tensors (0: none)
-  std::vector<std::string> warnings;     // "Can't quantize tensor with shape ... falling back"
+  uint64_t expert_parameters = 0;     // one expert's share of every stacked tensor
+  int64_t expert_count = 0;           // the average expert count of the stacked tensors (0: none)
+  std::vector<std::string> warnings;  // "Can't quantize tensor with shape ... falling back"
 };
 
 // What convert_hf_to_gguf.py writes for `tensors` with `out_type`. The input order does not
