@@ -20,24 +20,6 @@ constexpr int32_t kUnused = 5;
 // for any amount of memory (the largest real vocabularies have about 2^18 tokens).
 constexpr int64_t kMaxVocabSize = int64_t{1} << 24;
 
-// TextModel.does_token_look_special.
-bool LooksSpecial(std::string_view token) {
-  auto wrapped = [token](std::string_view open, std::string_view close) {
-    return token.size() >= open.size() + close.size() && token.starts_with(open) &&
-           token.ends_with(close);
-  };
-  return token == "<pad>" || token == "<mask>" || token == "<2mass>" || token == "[@BOS@]" ||
-         wrapped("<|", "|>") || wrapped("<\xEF\xBD\x9C", "\xEF\xBD\x9C>") ||
-         wrapped("<unused", ">");
-}
-
-std::string ReplaceAll(std::string text, std::string_view from, std::string_view to) {
-  for (size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size()) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
-
 // self.hparams.get("vocab_size", len(tokenizer.vocab)).
 Result<int64_t> VocabSize(const HfModelConfig& config, const Tokenizer& tokenizer) {
   QTK_ASSIGN_OR_RETURN(const Json hparams, ParseJsonObject(config.text, config.path));
@@ -140,10 +122,10 @@ Result<ModelMetadata> BuildBpeTokenizerMetadata(const HfModelConfig& config, Voc
     int32_t type = kNormal;
     if (next_added < added.size() && added[next_added].id == id) {
       const TokenizerAddedToken& info = added[next_added];
-      if (info.special || LooksSpecial(token)) {
+      if (info.special || DoesTokenLookSpecial(token)) {
         type = kControl;
       } else {
-        token = ReplaceAll(std::move(token), "\xE2\x96\x81", " ");  // pre-normalized spaces
+        token = PreNormalizeSpaces(std::move(token));
         type = kUserDefined;
       }
     }

@@ -14,28 +14,6 @@ namespace {
 constexpr float kPadScore = -10000.0f;
 constexpr float kAddedTokenScore = -1000.0f;
 
-// TextModel.does_token_look_special.
-bool DoesTokenLookSpecial(std::string_view token) {
-  auto wrapped = [token](std::string_view open, std::string_view close) {
-    return token.size() >= open.size() + close.size() && token.starts_with(open) &&
-           token.ends_with(close);
-  };
-  if (token == "<pad>" || token == "<mask>" || token == "<2mass>" || token == "[@BOS@]") {
-    return true;
-  }
-  return wrapped("<|", "|>") || wrapped("<\xEF\xBD\x9C", "\xEF\xBD\x9C>") ||
-         wrapped("<unused", ">");
-}
-
-std::string ReplaceAll(std::string text, std::string_view from, std::string_view to) {
-  size_t position = 0;
-  while ((position = text.find(from, position)) != std::string::npos) {
-    text.replace(position, from.size(), to);
-    position += to.size();
-  }
-  return text;
-}
-
 // find_hparam(["vocab_size_per_layer_input", "vocab_size"], optional=True) or n_pieces.
 // The vocabulary is padded to vocab_size with "[PADn]" tokens, so a hostile config could
 // ask for any amount of memory; the largest real vocabularies have about 2^18 tokens.
@@ -143,7 +121,7 @@ Status ApplyAddedTokensDecoder(const Json& tokenizer_config, std::string_view pa
     if (is_special || DoesTokenLookSpecial(token)) {
       vocab.token_types[id] = static_cast<int32_t>(PieceType::kControl);
     } else {
-      token = ReplaceAll(std::move(token), "\xE2\x96\x81", " ");  // pre-normalized spaces
+      token = PreNormalizeSpaces(std::move(token));
       vocab.token_types[id] = static_cast<int32_t>(PieceType::kUserDefined);
     }
     vocab.scores[id] = kAddedTokenScore;

@@ -384,6 +384,24 @@ class Loader {
 
 }  // namespace
 
+bool DoesTokenLookSpecial(std::string_view token) {
+  auto wrapped = [token](std::string_view open, std::string_view close) {
+    return token.size() >= open.size() + close.size() && token.starts_with(open) &&
+           token.ends_with(close);
+  };
+  return token == "<pad>" || token == "<mask>" || token == "<2mass>" || token == "[@BOS@]" ||
+         wrapped("<|", "|>") || wrapped("<\xEF\xBD\x9C", "\xEF\xBD\x9C>") ||
+         wrapped("<unused", ">");
+}
+
+std::string PreNormalizeSpaces(std::string token) {
+  constexpr std::string_view kSpace = "\xE2\x96\x81";
+  for (size_t at = 0; (at = token.find(kSpace, at)) != std::string::npos; ++at) {
+    token.replace(at, kSpace.size(), " ");
+  }
+  return token;
+}
+
 Result<SpecialVocabResult> LoadSpecialVocab(const VocabSources& sources, bool load_merges,
                                             std::optional<size_t> n_vocab) {
   SpecialVocabResult result;

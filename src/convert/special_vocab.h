@@ -13,6 +13,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "qtk/base/status.h"
@@ -26,6 +27,13 @@ struct SpecialVocabResult {
   std::vector<std::string> merges;  // "a b", spaces inside a part written as U+0120
   std::vector<std::string> warnings;
 };
+
+// TextModel.does_token_look_special: added tokens some models forget to mark special
+// ("<|...|>", "<｜...｜>", "<unused...>", "<pad>", "<mask>", "<2mass>", "[@BOS@]").
+bool DoesTokenLookSpecial(std::string_view token);
+
+// A user-defined added token as the script writes it: each U+2581 ("▁") a space.
+std::string PreNormalizeSpaces(std::string token);
 
 // `load_merges`: read tokenizer.json's model.merges (the BPE path). `n_vocab`: ids at or above
 // it are skipped with a warning (the SentencePiece path passes the vocabulary size; the BPE
