@@ -13,7 +13,7 @@
 #include "fuzz_bodies_hf.h"
 #include "fuzz_bodies_tokenize.h"
 #include "qtk/base/byte_source.h"
-#include "qtk/convert/sentencepiece.h"
+#include "qtk/tokenize/sentencepiece_model.h"
 #include "qtk/format/safetensors.h"
 #include "qtk/format/safetensors_writer.h"
 #include "qtk/synth/synth.h"

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "qtk/base/float_convert.h"
-#include "qtk/convert/sentencepiece.h"
+#include "qtk/tokenize/sentencepiece_model.h"
 #include "qtk/format/output_file.h"
 #include "qtk/format/safetensors_writer.h"
 #include "qtk/synth/synth.h"

@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "qtk/base/status.h"
-#include "qtk/convert/sentencepiece.h"
+#include "qtk/tokenize/sentencepiece_model.h"
 
 namespace qtk {
 

@@ -1,5 +1,5 @@
 // tokenizer.model (sentencepiece.ModelProto): parsing, validation and writing.
-#include "qtk/convert/sentencepiece.h"
+#include "qtk/tokenize/sentencepiece_model.h"
 
 #include <array>
 #include <cstdio>
