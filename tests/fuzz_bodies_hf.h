@@ -10,7 +10,8 @@
 //                         metadata); the same text also stands in for tokenizer_config.json
 //                         and added_tokens.json.
 //   FuzzSentencePiece:    tokenizer.model, written back and read again, then the vocabulary
-//                         metadata llama.cpp gets, under several config.json vocab sizes.
+//                         metadata llama.cpp gets, under several config.json vocab sizes, and
+//                         a few texts through its encoder (every id a piece).
 //
 // Shared with tests/fuzz_corpus_test.cc, like fuzz_bodies.h. A broken invariant aborts.
 #ifndef QTK_TESTS_FUZZ_BODIES_HF_H_
@@ -34,6 +35,7 @@
 #include "qtk/format/safetensors_writer.h"
 #include "qtk/model/model_source.h"
 #include "qtk/report/inspect.h"
+#include "qtk/tokenize/tokenizer.h"
 
 namespace qtk::testing {
 
@@ -366,6 +368,22 @@ inline Status FuzzSentencePiece(std::span<const uint8_t> bytes) {
     MemorySink sink;
     Result<GgufWriter> writer = GgufWriter::Start(sink, metadata->metadata, {});
     if (!writer.ok()) FuzzFinding("the vocabulary cannot be written: " + writer.status().message());
+  }
+  // The encoder, on the model made one it accepts (BPE, nothing normalized): every text
+  // encodes, and every id is a piece.
+  SentencePieceModel encodable = *model;
+  encodable.trainer_spec.model_type = 2;
+  encodable.normalizer_spec = {.name = "identity", .remove_extra_whitespaces = false};
+  Result<Tokenizer> tokenizer =
+      Tokenizer::FromSentencePiece(encodable, {.add_bos = false}, "fuzz.model");
+  if (tokenizer.ok()) {
+    for (std::string_view text : {"", "Hello world", "  a\n\nb \xC3\xA9\xE2\x96\x81", "<s></s>"}) {
+      Result<std::vector<int32_t>> ids = tokenizer->Encode(text, true);
+      if (!ids.ok()) FuzzFinding("well-formed text refused: " + ids.status().message());
+      for (int32_t id : *ids) {
+        if (id < 0 || id >= tokenizer->n_ids()) FuzzFinding("an id outside the vocabulary");
+      }
+    }
   }
   return Status::Ok();
 }

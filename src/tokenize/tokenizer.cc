@@ -1,16 +1,12 @@
-// Tokenizer::Encode: added tokens, normalization, pre-tokenization, BPE, post-processing, in
-// the order of tokenizer.h.
+// Tokenizer::Encode, for both kinds, in the order of tokenizer.h.
 #include "qtk/tokenize/tokenizer.h"
 
 #include <utf8proc.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <filesystem>
 
 #include "base/string_util.h"
-#include "qtk/base/byte_source.h"
-#include "qtk/format/gguf.h"
 #include "tokenize/byte_level.h"
 #include "tokenize/tokenizer_data.h"
 
@@ -90,6 +86,44 @@ std::vector<std::string> PreTokenize(std::string_view text,
   return pieces;
 }
 
+// Byte-level BPE: added tokens, normalization, pre-tokenization, BPE.
+Status EncodeByteLevel(std::string_view text, const TokenizerData& data, const ByteLevelBpe& bpe,
+                       std::vector<int32_t>& ids) {
+  for (const Segment& raw : SplitAddedTokens(text, data, /*normalized=*/false)) {
+    if (raw.id >= 0) {
+      ids.push_back(raw.id);
+      continue;
+    }
+    const std::string normalized = Normalize(raw.text, bpe.normalizer);
+    for (const Segment& segment : SplitAddedTokens(normalized, data, /*normalized=*/true)) {
+      if (segment.id >= 0) {
+        ids.push_back(segment.id);
+        continue;
+      }
+      for (const std::string& piece : PreTokenize(segment.text, bpe.pre_tokenizer)) {
+        QTK_RETURN_IF_ERROR(bpe.model.Encode(piece, ids));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// SentencePiece: added tokens, then each stretch with the dummy prefix where llama.cpp puts
+// it (at the start and after an added token).
+void EncodeSentencePiece(std::string_view text, const TokenizerData& data,
+                         const SentencePieceBpe& spm, std::vector<int32_t>& ids) {
+  bool after_token = true;
+  for (const Segment& segment : SplitAddedTokens(text, data, /*normalized=*/false)) {
+    if (segment.id >= 0) {
+      ids.push_back(segment.id);
+      after_token = true;
+      continue;
+    }
+    spm.model.Encode(segment.text, spm.dummy_prefix && after_token, ids);
+    after_token = false;
+  }
+}
+
 }  // namespace
 
 Tokenizer::Tokenizer(std::unique_ptr<TokenizerData> data) : data_(std::move(data)) {}
@@ -102,6 +136,14 @@ Result<Tokenizer> Tokenizer::FromJson(std::string_view text, std::string_view pa
   return Tokenizer(std::move(data));
 }
 
+Result<Tokenizer> Tokenizer::FromSentencePiece(const SentencePieceModel& model,
+                                               const SentencePieceOptions& options,
+                                               std::string_view path) {
+  QTK_ASSIGN_OR_RETURN(std::unique_ptr<TokenizerData> data,
+                       SentencePieceData(model, options, path));
+  return Tokenizer(std::move(data));
+}
+
 Result<std::vector<int32_t>> Tokenizer::Encode(std::string_view text, bool add_special) const {
   if (!IsValidUtf8(text)) {
     return Status::InvalidArgument("text is not valid utf-8 (byte " +
@@ -109,56 +151,27 @@ Result<std::vector<int32_t>> Tokenizer::Encode(std::string_view text, bool add_s
   }
   std::vector<int32_t> ids;
   if (add_special) ids = data_->special_prefix;
-  for (const Segment& raw : SplitAddedTokens(text, *data_, /*normalized=*/false)) {
-    if (raw.id >= 0) {
-      ids.push_back(raw.id);
-      continue;
-    }
-    const std::string normalized = Normalize(raw.text, data_->normalizer);
-    for (const Segment& segment : SplitAddedTokens(normalized, *data_, /*normalized=*/true)) {
-      if (segment.id >= 0) {
-        ids.push_back(segment.id);
-        continue;
-      }
-      for (const std::string& piece : PreTokenize(segment.text, data_->pre_tokenizer)) {
-        QTK_RETURN_IF_ERROR(data_->bpe.Encode(piece, ids));
-      }
-    }
+  if (const auto* spm = std::get_if<SentencePieceBpe>(&data_->encoder)) {
+    EncodeSentencePiece(text, *data_, *spm, ids);
+  } else {
+    QTK_RETURN_IF_ERROR(EncodeByteLevel(text, *data_, std::get<ByteLevelBpe>(data_->encoder), ids));
   }
   if (add_special)
     ids.insert(ids.end(), data_->special_suffix.begin(), data_->special_suffix.end());
   return ids;
 }
 
-Result<Tokenizer> OpenTokenizer(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code error;
-  fs::path file(path);
-  if (fs::is_directory(file, error)) {
-    file /= "tokenizer.json";
-    if (!fs::exists(file, error)) {
-      if (fs::exists(fs::path(path) / "tokenizer.model", error)) {
-        return Status::Unsupported(path + ": only a SentencePiece tokenizer.model: qtk cannot " +
-                                   "encode with it yet (tokenizer.json is needed)");
-      }
-      return Status::NotFound(path + ": no tokenizer.json");
-    }
-  }
-  QTK_ASSIGN_OR_RETURN(std::shared_ptr<const ByteSource> source, MapFile(file.string()));
-  const std::span<const uint8_t> bytes = source->bytes();
-  if (HasGgufMagic(bytes)) {
-    return Status::Unsupported(path + ": a gguf file: qtk cannot build a tokenizer from a gguf " +
-                               "vocabulary yet (give the model's tokenizer.json)");
-  }
-  return Tokenizer::FromJson(
-      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), file.string());
+std::string_view Tokenizer::Piece(int32_t id) const {
+  return std::visit([id](const auto& encoder) { return encoder.model.Piece(id); }, data_->encoder);
 }
 
-std::string_view Tokenizer::Piece(int32_t id) const { return data_->bpe.Piece(id); }
+int64_t Tokenizer::n_ids() const {
+  return std::visit([](const auto& encoder) { return encoder.model.n_ids(); }, data_->encoder);
+}
 
-int64_t Tokenizer::n_ids() const { return data_->bpe.n_ids(); }
-
-int64_t Tokenizer::n_pieces() const { return data_->bpe.n_pieces(); }
+int64_t Tokenizer::n_pieces() const {
+  return std::visit([](const auto& encoder) { return encoder.model.n_pieces(); }, data_->encoder);
+}
 
 std::vector<TokenizerAddedToken> Tokenizer::AddedTokens() const {
   std::vector<TokenizerAddedToken> tokens;
@@ -169,6 +182,18 @@ std::vector<TokenizerAddedToken> Tokenizer::AddedTokens() const {
   std::sort(tokens.begin(), tokens.end(),
             [](const TokenizerAddedToken& a, const TokenizerAddedToken& b) { return a.id < b.id; });
   return tokens;
+}
+
+void IndexAddedTokens(TokenizerData& data) {
+  // Longest first: the split takes the longest of the tokens that start at a position.
+  std::stable_sort(
+      data.added.begin(), data.added.end(),
+      [](const AddedToken& a, const AddedToken& b) { return a.content.size() > b.content.size(); });
+  for (auto& list : data.added_by_first_byte) list.clear();
+  for (size_t i = 0; i < data.added.size(); ++i) {
+    const auto first = static_cast<unsigned char>(data.added[i].content[0]);
+    data.added_by_first_byte[first].push_back(static_cast<uint32_t>(i));
+  }
 }
 
 }  // namespace qtk

@@ -25,6 +25,7 @@ class TokenizerJsonParser {
     }
     if (!root.is_object()) return Status::Corruption(path_ + ": top level is not an object");
     data_ = std::make_unique<TokenizerData>();
+    bpe_ = &std::get<ByteLevelBpe>(data_->encoder);
     QTK_RETURN_IF_ERROR(ParseModel(Field(root, "model")));
     QTK_RETURN_IF_ERROR(ParseAddedTokens(Field(root, "added_tokens")));
     QTK_RETURN_IF_ERROR(ParseNormalizer(Field(root, "normalizer"), "normalizer"));
@@ -78,7 +79,7 @@ class TokenizerJsonParser {
     QTK_ASSIGN_OR_RETURN(bool byte_fallback, Flag(model, "byte_fallback", "model", false));
     if (byte_fallback) return NotImplemented("model.byte_fallback", true);
     QTK_ASSIGN_OR_RETURN(bool ignore_merges, Flag(model, "ignore_merges", "model", false));
-    data_->bpe.set_ignore_merges(ignore_merges);
+    bpe_->model.set_ignore_merges(ignore_merges);
     const Json& vocab = Field(model, "vocab");
     if (!vocab.is_object()) return Wrong("model.vocab", "an object of piece: id");
     for (auto it = vocab.begin(); it != vocab.end(); ++it) {
@@ -86,7 +87,7 @@ class TokenizerJsonParser {
           it.value().get<int64_t>() > INT32_MAX) {
         return Wrong("model.vocab['" + it.key() + "']", "an id from 0 to 2^31-1");
       }
-      if (!data_->bpe.AddPiece(it.key(), it.value().get<int32_t>())) {
+      if (!bpe_->model.AddPiece(it.key(), it.value().get<int32_t>())) {
         return Status::Corruption(path_ + ": model.vocab['" + it.key() + "']: id " +
                                   std::to_string(it.value().get<int32_t>()) + " is taken twice");
       }
@@ -112,7 +113,7 @@ class TokenizerJsonParser {
       } else {
         return Wrong(field, "\"a b\" or [\"a\", \"b\"]");
       }
-      Status added = data_->bpe.AddMerge(left, right, static_cast<int32_t>(rank));
+      Status added = bpe_->model.AddMerge(left, right, static_cast<int32_t>(rank));
       if (!added.ok()) return Status::Corruption(path_ + ": " + field + ": " + added.message());
     }
     return Status::Ok();
@@ -141,9 +142,9 @@ class TokenizerJsonParser {
       added.id = id.get<int32_t>();
       QTK_ASSIGN_OR_RETURN(added.special, Flag(token, "special", field, false));
       QTK_ASSIGN_OR_RETURN(added.normalized, Flag(token, "normalized", field, !added.special));
-      const std::string_view known = data_->bpe.Piece(added.id);
+      const std::string_view known = bpe_->model.Piece(added.id);
       if (known.empty()) {
-        if (!data_->bpe.AddPiece(added.content, added.id)) {
+        if (!bpe_->model.AddPiece(added.content, added.id)) {
           return Status::Corruption(path_ + ": " + field + ": '" + added.content +
                                     "' is already in the vocabulary under another id");
         }
@@ -153,15 +154,7 @@ class TokenizerJsonParser {
       }
       data_->added.push_back(std::move(added));
     }
-    // Longest first: the split takes the longest of the tokens that start at a position.
-    std::stable_sort(data_->added.begin(), data_->added.end(),
-                     [](const AddedToken& a, const AddedToken& b) {
-                       return a.content.size() > b.content.size();
-                     });
-    for (size_t i = 0; i < data_->added.size(); ++i) {
-      const auto first = static_cast<unsigned char>(data_->added[i].content[0]);
-      data_->added_by_first_byte[first].push_back(static_cast<uint32_t>(i));
-    }
+    IndexAddedTokens(*data_);
     return Status::Ok();
   }
 
@@ -169,8 +162,8 @@ class TokenizerJsonParser {
     if (normalizer.is_null()) return Status::Ok();
     const Json& type = Field(normalizer, "type");
     if (type == "NFC") {
-      if (data_->normalizer != NormalizerKind::kNone) return NotImplemented(field, normalizer);
-      data_->normalizer = NormalizerKind::kNfc;
+      if (bpe_->normalizer != NormalizerKind::kNone) return NotImplemented(field, normalizer);
+      bpe_->normalizer = NormalizerKind::kNfc;
       return Status::Ok();
     }
     if (type == "Sequence") {
@@ -221,7 +214,7 @@ class TokenizerJsonParser {
     } else {
       return NotImplemented(field, pre);
     }
-    data_->pre_tokenizer.push_back(std::move(step));
+    bpe_->pre_tokenizer.push_back(std::move(step));
     return Status::Ok();
   }
 
@@ -265,6 +258,7 @@ class TokenizerJsonParser {
 
   std::string path_;
   std::unique_ptr<TokenizerData> data_;
+  ByteLevelBpe* bpe_ = nullptr;  // data_'s encoder
 };
 
 }  // namespace
