@@ -69,8 +69,8 @@ Result<Tokenizer> OpenTokenizer(const std::string& path) {
   if (fs::is_directory(path, error)) return OpenDirectory(path);
   QTK_ASSIGN_OR_RETURN(std::shared_ptr<const ByteSource> source, MapFile(path));
   if (HasGgufMagic(source->bytes())) {
-    return Status::Unsupported(path + ": a gguf file: qtk cannot build a tokenizer from a gguf " +
-                               "vocabulary yet (give the model's tokenizer.json)");
+    QTK_ASSIGN_OR_RETURN(const GgufFile file, ParseGguf(source));
+    return Tokenizer::FromGguf(file);
   }
   if (fs::path(path).extension() == ".model") return OpenSentencePiece(path, {});
   return Tokenizer::FromJson(TextOf(*source), path);

@@ -144,6 +144,11 @@ Result<Tokenizer> Tokenizer::FromSentencePiece(const SentencePieceModel& model,
   return Tokenizer(std::move(data));
 }
 
+Result<Tokenizer> Tokenizer::FromGguf(const GgufFile& file) {
+  QTK_ASSIGN_OR_RETURN(std::unique_ptr<TokenizerData> data, GgufTokenizerData(file));
+  return Tokenizer(std::move(data));
+}
+
 Result<std::vector<int32_t>> Tokenizer::Encode(std::string_view text, bool add_special) const {
   if (!IsValidUtf8(text)) {
     return Status::InvalidArgument("text is not valid utf-8 (byte " +

@@ -1,5 +1,5 @@
-// What a tokenizer is made of, whichever file it was read from (internal): tokenizer_json.cc
-// and tokenizer_sentencepiece.cc fill it, tokenizer.cc encodes with it.
+// What a tokenizer is made of, whichever file it was read from (internal): tokenizer_json.cc,
+// tokenizer_sentencepiece.cc and tokenizer_gguf.cc fill it, tokenizer.cc encodes with it.
 #ifndef QTK_TOKENIZE_TOKENIZER_DATA_H_
 #define QTK_TOKENIZE_TOKENIZER_DATA_H_
 
@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "qtk/format/gguf.h"
 #include "qtk/tokenize/sentencepiece_model.h"
 #include "qtk/tokenize/tokenizer.h"
 #include "tokenize/bpe.h"
@@ -89,6 +90,9 @@ Result<std::unique_ptr<TokenizerData>> BuildSentencePieceData(const SpmVocabView
 Result<std::unique_ptr<TokenizerData>> SentencePieceData(const SentencePieceModel& model,
                                                          const SentencePieceOptions& options,
                                                          std::string_view path);
+
+// The tokenizer.* metadata of a GGUF file (tokenizer_gguf.cc).
+Result<std::unique_ptr<TokenizerData>> GgufTokenizerData(const GgufFile& file);
 
 }  // namespace qtk
 

@@ -39,10 +39,12 @@ TEST_CASE("qtk tokenize --jsonl: one array per line", "[cli][tokenize][testdata]
   CHECK(refused.err == "qtk: error: " + bad + ":2: expected one json string\n");
 }
 
-TEST_CASE("qtk tokenize: a SentencePiece directory", "[cli][tokenize][testdata]") {
+TEST_CASE("qtk tokenize: a SentencePiece directory and a GGUF vocabulary",
+          "[cli][tokenize][testdata]") {
   QTK_REQUIRE_TESTDATA(testdata);
   const std::string expected = "1\t<s>\n403\t▁Once\n407\t▁upon\n261\t▁a\n378\t▁time\n";
-  for (const auto& model : {testdata / "models" / "stories260K"}) {
+  for (const auto& model :
+       {testdata / "models" / "stories260K", testdata / "gguf" / "stories260K.gguf"}) {
     INFO(model.string());
     const auto text = RunQtk({"tokenize", model.string(), "Once upon a time"});
     CHECK(text.exit_code == 0);
@@ -57,6 +59,13 @@ TEST_CASE("qtk tokenize: a SentencePiece directory", "[cli][tokenize][testdata]"
 TEST_CASE("qtk tokenize: what it cannot read is refused in one line", "[cli][tokenize][testdata]") {
   QTK_REQUIRE_TESTDATA(testdata);
   testing::TempDir tmp;
+  const std::string no_vocabulary =
+      (testdata / "reference" / "llama.cpp" / "synth-a" / "imatrix" / "synth-a.imatrix.gguf")
+          .string();
+  const auto gguf = RunQtk({"tokenize", no_vocabulary, "hi"});
+  CHECK(gguf.exit_code == 1);
+  CHECK(gguf.err ==
+        "qtk: error: " + no_vocabulary + ": no vocabulary (tokenizer.ggml.model is absent)\n");
   const auto none = RunQtk({"tokenize", tmp.path().string(), "hi"});
   CHECK(none.exit_code == 1);
   CHECK(none.err ==

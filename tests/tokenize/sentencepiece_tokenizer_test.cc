@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "qtk/format/gguf.h"
 #include "qtk/tokenize/sentencepiece_model.h"
 #include "qtk/tokenize/tokenizer.h"
 #include "test_support.h"
@@ -52,6 +53,21 @@ TEST_CASE("sentencepiece: stories260K's tokenizer.model gives llama.cpp's ids",
   REQUIRE(tokenizer.ok());
   CHECK(MatchingPrefix(*tokenizer, eval) == eval.ids.size());  // 16,256 ids
   CHECK(tokenizer->n_ids() == 512);
+}
+
+TEST_CASE("sentencepiece: the published stories260K.gguf gives the same ids",
+          "[tokenize][sentencepiece][gguf][testdata]") {
+  QTK_REQUIRE_TESTDATA(testdata);
+  const EvalTokens eval = ReadEvalTokens(testdata);
+  Result<Tokenizer> tokenizer = OpenTokenizer((testdata / "gguf" / "stories260K.gguf").string());
+  REQUIRE(tokenizer.ok());
+  CHECK(MatchingPrefix(*tokenizer, eval) == eval.ids.size());
+  // And a converted reference file, as llama-perplexity read it.
+  Result<Tokenizer> converted = OpenTokenizer(
+      (testdata / "reference" / "llama.cpp" / "stories260K" / "stories260K-convert-f32.gguf")
+          .string());
+  REQUIRE(converted.ok());
+  CHECK(MatchingPrefix(*converted, eval) == eval.ids.size());
 }
 
 // A handmade BPE model: <unk> <s> </s>, then `pieces` with their scores, then (with

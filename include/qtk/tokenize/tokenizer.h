@@ -20,16 +20,19 @@
 //
 // SentencePiece BPE, as llama.cpp's SPM tokenizer encodes (and Hugging Face's
 // LlamaTokenizer, for the models qtk accepts): Llama 2, Mistral, TinyLlama tokenizer.model
-// files.
+// files and GGUF "llama" vocabularies.
 //   1. UNKNOWN, CONTROL and USER_DEFINED pieces (<unk>, <s>, </s>) are cut out of the text
 //      first, leftmost-longest (llama.cpp with parse_special);
 //   2. each remaining stretch gets a leading space when it starts the text or follows such a
 //      token (the dummy prefix), spaces become "▁", and the pieces merge by score
 //      (tokenize/spm.h has the algorithm and its byte fallback);
 //   3. with add_special, BOS before (add_bos_token) and EOS after (add_eos_token).
+// A GGUF "gpt2" vocabulary is byte-level BPE as above, with the pre-tokenizer regex of its
+// tokenizer.ggml.pre and no normalizer (llama.cpp does none).
+//
 // Implemented in tokenizer.cc (encoding), open_tokenizer.cc (OpenTokenizer),
-// tokenizer_json.cc and tokenizer_sentencepiece.cc (building from each kind of file),
-// regex_split.cc, byte_level.cc, bpe.cc and spm.cc.
+// tokenizer_json.cc, tokenizer_sentencepiece.cc and tokenizer_gguf.cc (building from each
+// kind of file), regex_split.cc, byte_level.cc, bpe.cc and spm.cc.
 #ifndef QTK_TOKENIZE_TOKENIZER_H_
 #define QTK_TOKENIZE_TOKENIZER_H_
 
@@ -43,6 +46,7 @@
 
 namespace qtk {
 
+class GgufFile;
 struct SentencePieceModel;
 struct TokenizerData;
 
@@ -81,6 +85,15 @@ class Tokenizer {
                                              const SentencePieceOptions& options,
                                              std::string_view path);
 
+  // The tokenizer of a GGUF file's vocabulary, read as llama.cpp reads it: tokenizer.ggml.model
+  // "llama" (SentencePiece: tokens, scores, token_type, add_space_prefix) or "gpt2" (byte-level
+  // BPE: tokens, merges, token_type, and pre "llama-bpe" or "qwen2"); bos/eos/unknown ids and
+  // add_bos_token/add_eos_token with llama.cpp's defaults.
+  // Errors: NotFound for a file without tokenizer.ggml.model; Unsupported for another model
+  // or pre value (named); Corruption, naming the key, for a missing or mistyped array, arrays
+  // shorter than the tokens, a merge of unknown tokens, a token id out of range.
+  static Result<Tokenizer> FromGguf(const GgufFile& file);
+
   // The ids of `text` (UTF-8). `add_special`: what the post-processor adds (BOS).
   // Call from one thread at a time (the regex engine keeps match state in the tokenizer).
   // Errors: InvalidArgument for text that is not UTF-8; Corruption if a piece has no id
@@ -105,9 +118,8 @@ class Tokenizer {
 //   - a Hugging Face model directory: its tokenizer.json; or its tokenizer.model (with
 //     tokenizer_config.json's add_bos_token/add_eos_token) when there is no tokenizer.json or
 //     when the tokenizer.json is one this encoder refuses (Llama 2's, with byte_fallback);
-//   - a tokenizer.json file or a SentencePiece *.model file.
-// Errors: NotFound for a directory with neither file; Unsupported for a GGUF file (its
-// vocabulary is not read yet); the readers' and builders' errors.
+//   - a tokenizer.json file, a SentencePiece *.model file, or a GGUF file (by its magic).
+// Errors: NotFound for a directory with neither file; the readers' and builders' errors.
 Result<Tokenizer> OpenTokenizer(const std::string& path);
 
 }  // namespace qtk
