@@ -1,5 +1,6 @@
 // qtk tokenize MODEL TEXT | --file F [--jsonl] [--no-special] [--json]: the token ids of a
-// text, as the model's own tokenizer (Hugging Face's `tokenizers`) gives them.
+// text, as the model's own tokenizer gives them (tokenizer.json as Hugging Face's `tokenizers`,
+// tokenizer.model and GGUF vocabularies as llama.cpp).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
@@ -100,14 +101,17 @@ int RunTokenize(const TokenizeOptions& options) {
 void AddTokenizeCommand(CLI::App& app, CommandRunner& runner) {
   auto options = std::make_shared<TokenizeOptions>();
   CLI::App* command = app.add_subcommand(
-      "tokenize", "Token ids of a text, as the model's tokenizer.json gives them");
-  command->add_option("model", options->model, "Model directory or tokenizer.json")->required();
+      "tokenize", "Token ids of a text, as the model's own tokenizer gives them");
+  command
+      ->add_option("model", options->model,
+                   "Model directory, tokenizer.json, tokenizer.model or GGUF file")
+      ->required();
   command->add_option("text", options->text, "The text (or use --file)");
   command->add_option("-f,--file", options->file, "Read the text from a file");
   command->add_flag("--jsonl", options->jsonl,
                     "--file holds one JSON string per line; print one JSON array of ids per line");
   command->add_flag("--no-special", options->no_special,
-                    "Leave out what the post-processor adds (BOS)");
+                    "Leave out what the tokenizer adds around the text (BOS, EOS)");
   command->add_flag("--json", options->json, "Print {\"ids\": [...], \"pieces\": [...]}");
   command->callback(
       [&runner, options] { runner.run = [options] { return RunTokenize(*options); }; });

@@ -19,7 +19,7 @@
 // the engine `tokenizers` itself uses, so \p{L}, \s and (?i:...) mean what they mean there.
 //
 // SentencePiece BPE, as llama.cpp's SPM tokenizer encodes (and Hugging Face's
-// LlamaTokenizer, for the models qtk accepts): Llama 2, Mistral, TinyLlama tokenizer.model
+// LlamaTokenizer, for the models qtk accepts): Llama 2, TinyLlama, stories260K tokenizer.model
 // files and GGUF "llama" vocabularies.
 //   1. UNKNOWN, CONTROL and USER_DEFINED pieces (<unk>, <s>, </s>) are cut out of the text
 //      first, leftmost-longest (llama.cpp with parse_special);
