@@ -161,19 +161,6 @@ Status ParseNormalizerSpec(const WireField& outer, std::string_view path,
   return Status::Ok();
 }
 
-// <0x00> .. <0xFF> with upper-case hex, as SentencePiece spells byte pieces; -1 otherwise.
-int PieceToByte(std::string_view piece) {
-  if (piece.size() != 6 || piece.substr(0, 3) != "<0x" || piece[5] != '>') return -1;
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  const int high = hex(piece[3]);
-  const int low = hex(piece[4]);
-  return high < 0 || low < 0 ? -1 : high * 16 + low;
-}
-
 // The checks of SentencePiece's ModelInterface::InitializePieces.
 Status ValidatePieces(const SentencePieceModel& model, const PieceOffsets& offsets,
                       std::string_view path) {
@@ -208,7 +195,7 @@ Status ValidatePieces(const SentencePieceModel& model, const PieceOffsets& offse
         return error(i, "BYTE piece '" + Printable(sp.piece) +
                             "' although trainer_spec.byte_fallback is false");
       }
-      const int byte = PieceToByte(sp.piece);
+      const int byte = BytePieceValue(sp.piece);
       if (byte < 0) {
         return error(i, "BYTE piece '" + Printable(sp.piece) + "' is not of the form <0xXX>");
       }
@@ -234,6 +221,18 @@ Status ValidatePieces(const SentencePieceModel& model, const PieceOffsets& offse
 }
 
 }  // namespace
+
+int BytePieceValue(std::string_view piece) {
+  if (piece.size() != 6 || piece.substr(0, 3) != "<0x" || piece[5] != '>') return -1;
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  const int high = hex(piece[3]);
+  const int low = hex(piece[4]);
+  return high < 0 || low < 0 ? -1 : high * 16 + low;
+}
 
 Result<SentencePieceModel> ParseSentencePieceModel(std::span<const uint8_t> bytes,
                                                    std::string_view path) {

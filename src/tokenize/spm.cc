@@ -4,24 +4,12 @@
 #include <queue>
 
 #include "base/string_util.h"
+#include "qtk/tokenize/sentencepiece_model.h"
 
 namespace qtk {
 namespace {
 
 constexpr std::string_view kEscapedSpace = "\xE2\x96\x81";  // U+2581, SentencePiece's "▁"
-
-// <0x00> .. <0xFF> with upper-case hex, as SentencePiece spells byte pieces; -1 otherwise.
-int HexBytePiece(std::string_view piece) {
-  if (piece.size() != 6 || !piece.starts_with("<0x") || piece[5] != '>') return -1;
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  const int high = hex(piece[3]);
-  const int low = hex(piece[4]);
-  return high < 0 || low < 0 ? -1 : high * 16 + low;
-}
 
 // A stretch of the escaped text: a character at first, then the merge of its neighbours.
 struct Symbol {
@@ -54,7 +42,7 @@ SpmModel::SpmModel() {
 bool SpmModel::AddPiece(std::string piece, float score) {
   const auto id = static_cast<int32_t>(pieces_.size());
   if (!ids_.emplace(piece, id).second) return false;
-  if (const int byte = HexBytePiece(piece); byte >= 0) hex_byte_ids_[byte] = id;
+  if (const int byte = BytePieceValue(piece); byte >= 0) hex_byte_ids_[byte] = id;
   if (piece.size() == 1) raw_byte_ids_[static_cast<unsigned char>(piece[0])] = id;
   pieces_.push_back(std::move(piece));
   scores_.push_back(score);

@@ -189,6 +189,16 @@ std::vector<TokenizerAddedToken> Tokenizer::AddedTokens() const {
   return tokens;
 }
 
+std::optional<AddedToken> AddedTokenOf(std::string_view piece, int32_t id, int32_t type) {
+  const auto kind = static_cast<PieceType>(type);
+  if (kind != PieceType::kUnknown && kind != PieceType::kControl &&
+      kind != PieceType::kUserDefined) {
+    return std::nullopt;
+  }
+  return AddedToken{std::string(piece), id, kind != PieceType::kUserDefined,
+                    /*normalized=*/false};
+}
+
 void IndexAddedTokens(TokenizerData& data) {
   // Longest first: the split takes the longest of the tokens that start at a position.
   std::stable_sort(

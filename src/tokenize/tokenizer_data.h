@@ -61,6 +61,11 @@ struct TokenizerData {
   std::vector<int32_t> special_suffix;  // ... and after it (EOS)
 };
 
+// The added token a piece of type `type` (a PieceType value) makes, if it makes one: UNKNOWN,
+// CONTROL and USER_DEFINED pieces are matched in the text before anything else, as llama.cpp
+// matches them with parse_special (tokenize/tokenizer.cc).
+std::optional<AddedToken> AddedTokenOf(std::string_view piece, int32_t id, int32_t type);
+
 // Orders `data.added` longest first and fills added_by_first_byte (tokenizer.cc).
 void IndexAddedTokens(TokenizerData& data);
 

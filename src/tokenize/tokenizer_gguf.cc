@@ -247,11 +247,8 @@ class GgufVocabReader {
     ByteLevelBpe& bpe = std::get<ByteLevelBpe>(data->encoder);
     for (size_t id = 0; id < n_tokens(); ++id) {
       bpe.model.AddPiece(tokens_[id], static_cast<int32_t>(id));  // unique: ReadTokens
-      const auto type = static_cast<PieceType>(types_[id]);
-      if (type == PieceType::kUnknown || type == PieceType::kControl ||
-          type == PieceType::kUserDefined) {
-        data->added.push_back({tokens_[id], static_cast<int32_t>(id),
-                               type != PieceType::kUserDefined, /*normalized=*/false});
+      if (auto added = AddedTokenOf(tokens_[id], static_cast<int32_t>(id), types_[id])) {
+        data->added.push_back(std::move(*added));
       }
     }
     QTK_RETURN_IF_ERROR(ReadMerges(bpe.model));

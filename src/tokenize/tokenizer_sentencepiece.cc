@@ -90,11 +90,9 @@ Result<std::unique_ptr<TokenizerData>> BuildSentencePieceData(const SpmVocabView
       return error("'" + Printable(piece) + "' is also piece " + std::to_string(*earlier));
     }
     spm.model.AddPiece(piece, score);
-    const auto type = static_cast<PieceType>(id < vocab.types.size() ? vocab.types[id] : 1);
-    if (type == PieceType::kUnknown || type == PieceType::kControl ||
-        type == PieceType::kUserDefined) {
-      data->added.push_back({piece, static_cast<int32_t>(id), type != PieceType::kUserDefined,
-                             /*normalized=*/false});
+    const int32_t type = id < vocab.types.size() ? vocab.types[id] : 1;
+    if (auto added = AddedTokenOf(piece, static_cast<int32_t>(id), type)) {
+      data->added.push_back(std::move(*added));
     }
   }
   spm.model.set_unknown_id(vocab.unknown_id);

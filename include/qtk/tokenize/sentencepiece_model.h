@@ -90,6 +90,10 @@ Result<SentencePieceModel> ParseSentencePieceModel(std::span<const uint8_t> byte
 // MapFile(path) then ParseSentencePieceModel.
 Result<SentencePieceModel> ReadSentencePieceModel(const std::string& path);
 
+// The byte a BYTE piece stands for: "<0x00>" .. "<0xFF>", upper-case hex as SentencePiece
+// spells them; -1 for any other piece.
+int BytePieceValue(std::string_view piece);
+
 // The ModelProto bytes of `model` (the fields listed at the top, in field order).
 std::vector<uint8_t> SerializeSentencePieceModel(const SentencePieceModel& model);
 
