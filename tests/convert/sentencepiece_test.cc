@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "base/protobuf_wire.h"
+#include "sentencepiece_support.h"
 #include "test_support.h"
 
 namespace qtk {
@@ -11,27 +12,12 @@ namespace {
 
 const char* const kPath = "tok.model";
 
-WireWriter Piece(std::string_view text, PieceType type, float score = 0.0f) {
-  WireWriter piece;
-  piece.Bytes(1, text);
-  piece.Float(2, score);
-  piece.Varint(3, static_cast<uint64_t>(type));
-  return piece;
-}
-
-// A valid model: <unk>, <s>, </s>, "a", "b" (no byte fallback).
-WireWriter SmallModel() {
-  WireWriter proto;
-  proto.Message(1, Piece("<unk>", PieceType::kUnknown));
-  proto.Message(1, Piece("<s>", PieceType::kControl));
-  proto.Message(1, Piece("</s>", PieceType::kControl));
-  proto.Message(1, Piece("a", PieceType::kNormal, -1.0f));
-  proto.Message(1, Piece("b", PieceType::kUserDefined, -2.0f));
-  return proto;
-}
+using testing::SentencePieceMessage;
+using testing::SmallSentencePieceModel;
 
 TEST_CASE("vocabulary padding, truncation and piece types", "[sentencepiece]") {
-  Result<SentencePieceModel> model = ParseSentencePieceModel(SmallModel().bytes(), kPath);
+  Result<SentencePieceModel> model =
+      ParseSentencePieceModel(SmallSentencePieceModel().bytes(), kPath);
   REQUIRE(model.ok());
   SECTION("config vocab_size larger than the model pads with [PAD<id>]") {
     Result<VocabResult> result =
@@ -63,7 +49,8 @@ TEST_CASE("vocabulary padding, truncation and piece types", "[sentencepiece]") {
 }
 
 TEST_CASE("added tokens, tokenizer_config and special ids", "[sentencepiece]") {
-  Result<SentencePieceModel> model = ParseSentencePieceModel(SmallModel().bytes(), kPath);
+  Result<SentencePieceModel> model =
+      ParseSentencePieceModel(SmallSentencePieceModel().bytes(), kPath);
   REQUIRE(model.ok());
   VocabSources sources;
   sources.config_json =
@@ -116,7 +103,8 @@ TEST_CASE("added tokens, tokenizer_config and special ids", "[sentencepiece]") {
 }
 
 TEST_CASE("bad JSON and bad special ids are reported", "[sentencepiece]") {
-  Result<SentencePieceModel> model = ParseSentencePieceModel(SmallModel().bytes(), kPath);
+  Result<SentencePieceModel> model =
+      ParseSentencePieceModel(SmallSentencePieceModel().bytes(), kPath);
   REQUIRE(model.ok());
   Result<VocabResult> syntax = BuildSentencePieceVocab(*model, {.config_json = "{\"a\": }"});
   REQUIRE_FALSE(syntax.ok());

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "base/protobuf_wire.h"
+#include "sentencepiece_support.h"
 #include "test_support.h"
 
 namespace qtk {
@@ -18,27 +19,12 @@ std::string ErrorOf(const std::vector<uint8_t>& bytes) {
   return model.status().message();
 }
 
-WireWriter Piece(std::string_view text, PieceType type, float score = 0.0f) {
-  WireWriter piece;
-  piece.Bytes(1, text);
-  piece.Float(2, score);
-  piece.Varint(3, static_cast<uint64_t>(type));
-  return piece;
-}
-
-// A valid model: <unk>, <s>, </s>, "a", "b" (no byte fallback).
-WireWriter SmallModel() {
-  WireWriter proto;
-  proto.Message(1, Piece("<unk>", PieceType::kUnknown));
-  proto.Message(1, Piece("<s>", PieceType::kControl));
-  proto.Message(1, Piece("</s>", PieceType::kControl));
-  proto.Message(1, Piece("a", PieceType::kNormal, -1.0f));
-  proto.Message(1, Piece("b", PieceType::kUserDefined, -2.0f));
-  return proto;
-}
+using testing::SentencePieceMessage;
+using testing::SmallSentencePieceModel;
 
 TEST_CASE("a small handcrafted model parses", "[sentencepiece]") {
-  Result<SentencePieceModel> model = ParseSentencePieceModel(SmallModel().bytes(), kPath);
+  Result<SentencePieceModel> model =
+      ParseSentencePieceModel(SmallSentencePieceModel().bytes(), kPath);
   REQUIRE(model.ok());
   REQUIRE(model->pieces.size() == 5);
   CHECK(model->pieces[3].piece == "a");
@@ -49,7 +35,8 @@ TEST_CASE("a small handcrafted model parses", "[sentencepiece]") {
 }
 
 TEST_CASE("serialize then parse gives the same model", "[sentencepiece]") {
-  Result<SentencePieceModel> model = ParseSentencePieceModel(SmallModel().bytes(), kPath);
+  Result<SentencePieceModel> model =
+      ParseSentencePieceModel(SmallSentencePieceModel().bytes(), kPath);
   REQUIRE(model.ok());
   model->trainer_spec.model_type = 2;
   model->trainer_spec.pad_id = -1;
@@ -138,53 +125,53 @@ TEST_CASE("SentencePiece loader rules are enforced", "[sentencepiece]") {
           "tok.model: offset 4 (0x4): pieces[0]: piece '\\xff' is not valid UTF-8");
   }
   SECTION("empty piece") {
-    WireWriter proto = SmallModel();
-    proto.Message(1, Piece("", PieceType::kNormal));
-    const size_t offset = SmallModel().bytes().size();
+    WireWriter proto = SmallSentencePieceModel();
+    proto.Message(1, SentencePieceMessage("", PieceType::kNormal));
+    const size_t offset = SmallSentencePieceModel().bytes().size();
     CHECK(ErrorOf(proto.bytes()) == "tok.model: offset " + std::to_string(offset) + " (0x" +
                                         (std::stringstream() << std::hex << offset).str() +
                                         "): pieces[5]: piece is empty");
   }
   SECTION("duplicate piece") {
-    WireWriter proto = SmallModel();
-    proto.Message(1, Piece("a", PieceType::kUnused));
+    WireWriter proto = SmallSentencePieceModel();
+    proto.Message(1, SentencePieceMessage("a", PieceType::kUnused));
     CHECK_THAT(ErrorOf(proto.bytes()),
                Catch::EndsWith("pieces[5]: piece 'a' is already defined at index 3"));
   }
   SECTION("the same text as a normal and a control piece is allowed") {
-    WireWriter proto = SmallModel();
-    proto.Message(1, Piece("a", PieceType::kControl));
+    WireWriter proto = SmallSentencePieceModel();
+    proto.Message(1, SentencePieceMessage("a", PieceType::kControl));
     CHECK(ParseSentencePieceModel(proto.bytes(), kPath).ok());
   }
   SECTION("two UNKNOWN pieces") {
-    WireWriter proto = SmallModel();
-    proto.Message(1, Piece("<unk2>", PieceType::kUnknown));
+    WireWriter proto = SmallSentencePieceModel();
+    proto.Message(1, SentencePieceMessage("<unk2>", PieceType::kUnknown));
     CHECK_THAT(ErrorOf(proto.bytes()),
                Catch::EndsWith("pieces[5]: a second UNKNOWN piece, the first is at index 0"));
   }
   SECTION("no UNKNOWN piece") {
     WireWriter proto;
-    proto.Message(1, Piece("a", PieceType::kNormal));
+    proto.Message(1, SentencePieceMessage("a", PieceType::kNormal));
     CHECK(ErrorOf(proto.bytes()) ==
           "tok.model: offset 12 (0xc): ModelProto: ends without an UNKNOWN piece among its 1 "
           "pieces");
   }
   SECTION("BYTE piece without byte_fallback") {
-    WireWriter proto = SmallModel();
-    proto.Message(1, Piece("<0x41>", PieceType::kByte));
+    WireWriter proto = SmallSentencePieceModel();
+    proto.Message(1, SentencePieceMessage("<0x41>", PieceType::kByte));
     CHECK_THAT(ErrorOf(proto.bytes()), Catch::EndsWith("pieces[5]: BYTE piece '<0x41>' although "
                                                        "trainer_spec.byte_fallback is false"));
   }
   SECTION("malformed BYTE piece and missing bytes") {
     WireWriter trainer;
     trainer.Varint(35, 1);
-    WireWriter proto = SmallModel();
+    WireWriter proto = SmallSentencePieceModel();
     proto.Message(2, trainer);
     WireWriter lower = proto;
-    lower.Message(1, Piece("<0x4a>", PieceType::kByte));
+    lower.Message(1, SentencePieceMessage("<0x4a>", PieceType::kByte));
     CHECK_THAT(ErrorOf(lower.bytes()),
                Catch::EndsWith("pieces[5]: BYTE piece '<0x4a>' is not of the form <0xXX>"));
-    proto.Message(1, Piece("<0x00>", PieceType::kByte));
+    proto.Message(1, SentencePieceMessage("<0x00>", PieceType::kByte));
     CHECK_THAT(ErrorOf(proto.bytes()),
                Catch::Matches("tok\\.model: offset [0-9]+ \\(0x[0-9a-f]+\\): trainer_spec: "
                               "byte_fallback is true but BYTE piece <0x01> is missing"));
