@@ -10,6 +10,7 @@
 #include "qtk/base/sha256.h"
 #include "qtk/format/gguf.h"
 #include "qtk/pipeline/quantize_model.h"
+#include "qtk/tokenize/tokenizer.h"
 #include "reference_support.h"
 #include "test_support.h"
 
@@ -89,6 +90,31 @@ TEST_CASE("BPE checkpoints convert and quantize exactly as llama.cpp", "[hf][bpe
       const std::string file = model + "-convert-" + lower + ".gguf";
       const auto out = Write(**input, tmp / file, type, false);
       CHECK(Diff(reference_dir, file, out) == "");
+    }
+    // The converted vocabulary, read back as llama.cpp reads it, encodes as Hugging Face
+    // does: every golden for Llama 3; for Qwen3 all but the texts that NFC changes (llama.cpp
+    // does not normalize; tests/tokenize/gguf_tokenizer_test.cc has the detail).
+    if (model != "synth-qwen3moe") {
+      Result<Tokenizer> tokenizer = OpenTokenizer((tmp / (model + "-convert-f32.gguf")).string());
+      REQUIRE(tokenizer.ok());
+      const std::string name = model == "Llama-3-synth" ? "llama3" : "qwen3";
+      const auto goldens = nlohmann::json::parse(
+          testing::ReadFileText(testdata / "tokenizers" / name / "goldens.json"));
+      std::vector<std::string> different;
+      for (const auto& golden : goldens.at("cases")) {
+        Result<std::vector<int32_t>> ids =
+            tokenizer->Encode(golden.at("text").get<std::string>(), true);
+        REQUIRE(ids.ok());
+        if (*ids != golden.at("ids_with_special").get<std::vector<int32_t>>()) {
+          different.push_back(golden.at("source").get<std::string>() + " " +
+                              golden.at("index").dump());
+        }
+      }
+      CHECK(different == (name == "llama3"
+                              ? std::vector<std::string>{}
+                              : std::vector<std::string>{"ggml-vocab-inp 46", "ggml-vocab-inp 47",
+                                                         "ggml-vocab-inp 48", "hard 35", "hard 36",
+                                                         "hard 37", "hard 38", "hard 39"}));
     }
     // llama-quantize [--pure] of the F32 conversion.
     auto f32 = OpenModelInput((tmp / (model + "-convert-f32.gguf")).string());
