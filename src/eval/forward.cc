@@ -12,6 +12,7 @@ namespace qtk {
 struct ForwardModel::LayerWeights {
   DenseWeight attn_norm, q, k, v, q_bias, k_bias, v_bias, q_norm, k_norm, output;
   DenseWeight ffn_norm, gate, up, down;
+  DenseWeight router;  // mixture of experts: gate/up/down hold every expert
 };
 
 namespace {
@@ -22,6 +23,7 @@ struct TensorSpec {
   int64_t cols = 0;
   int64_t rows = 1;
   bool is_vector = false;
+  int64_t n_matrices = 0;  // > 0: a stack of matrices (one per expert)
 };
 
 std::string LayerTensor(int64_t layer, const char* name) {
@@ -39,10 +41,20 @@ std::vector<TensorSpec> LayerSpecs(const EvalModelConfig& c, int64_t layer) {
       {LayerTensor(layer, "attn_v.weight"), c.n_embd, kv_width},
       {LayerTensor(layer, "attn_output.weight"), q_width, c.n_embd},
       {LayerTensor(layer, "ffn_norm.weight"), c.n_embd, 1, true},
-      {LayerTensor(layer, "ffn_gate.weight"), c.n_embd, c.n_ff},
-      {LayerTensor(layer, "ffn_up.weight"), c.n_embd, c.n_ff},
-      {LayerTensor(layer, "ffn_down.weight"), c.n_ff, c.n_embd},
   };
+  if (c.is_moe()) {
+    specs.push_back({LayerTensor(layer, "ffn_gate_inp.weight"), c.n_embd, c.n_expert});
+    specs.push_back(
+        {LayerTensor(layer, "ffn_gate_exps.weight"), c.n_embd, c.n_ff_expert, false, c.n_expert});
+    specs.push_back(
+        {LayerTensor(layer, "ffn_up_exps.weight"), c.n_embd, c.n_ff_expert, false, c.n_expert});
+    specs.push_back(
+        {LayerTensor(layer, "ffn_down_exps.weight"), c.n_ff_expert, c.n_embd, false, c.n_expert});
+  } else {
+    specs.push_back({LayerTensor(layer, "ffn_gate.weight"), c.n_embd, c.n_ff});
+    specs.push_back({LayerTensor(layer, "ffn_up.weight"), c.n_embd, c.n_ff});
+    specs.push_back({LayerTensor(layer, "ffn_down.weight"), c.n_ff, c.n_embd});
+  }
   if (c.graph == EvalArchitecture::kQwen2) {
     specs.push_back({LayerTensor(layer, "attn_q.bias"), q_width, 1, true});
     specs.push_back({LayerTensor(layer, "attn_k.bias"), kv_width, 1, true});
@@ -152,9 +164,9 @@ Status ForwardModel::Index() {
   }
   for (const TensorSpec& spec : specs) {
     const WeightInfo* info = find(spec.name);
-    const std::vector<int64_t> expected = spec.is_vector
-                                              ? std::vector<int64_t>{spec.cols}
-                                              : std::vector<int64_t>{spec.cols, spec.rows};
+    std::vector<int64_t> expected = {spec.cols};
+    if (!spec.is_vector) expected.push_back(spec.rows);
+    if (spec.n_matrices > 0) expected.push_back(spec.n_matrices);
     if (info == nullptr) {
       return Status::Corruption(path() + ": tensor '" + spec.name + "' is missing (a " +
                                 config_.architecture + " model needs it)");
@@ -175,7 +187,7 @@ Result<DenseWeight> ForwardModel::Read(const std::string& name, int n_threads) c
     QTK_ASSIGN_OR_RETURN(weight.values, weights_->ReadF32(i, n_threads));
     weights_->Release(i);
     weight.cols = all[i].shape[0];
-    weight.rows = all[i].shape.size() > 1 ? all[i].shape[1] : 1;
+    weight.rows = all[i].n_elements() / weight.cols;  // every matrix of a stack
     if (options_.ggml_arithmetic) weight.activations = GgmlActivationFormat(all[i].type);
     return weight;
   }
@@ -194,9 +206,16 @@ Result<ForwardModel::LayerWeights> ForwardModel::ReadLayer(int64_t layer, int n_
   QTK_RETURN_IF_ERROR(read("attn_v.weight", w.v));
   QTK_RETURN_IF_ERROR(read("attn_output.weight", w.output));
   QTK_RETURN_IF_ERROR(read("ffn_norm.weight", w.ffn_norm));
-  QTK_RETURN_IF_ERROR(read("ffn_gate.weight", w.gate));
-  QTK_RETURN_IF_ERROR(read("ffn_up.weight", w.up));
-  QTK_RETURN_IF_ERROR(read("ffn_down.weight", w.down));
+  if (config_.is_moe()) {
+    QTK_RETURN_IF_ERROR(read("ffn_gate_inp.weight", w.router));
+    QTK_RETURN_IF_ERROR(read("ffn_gate_exps.weight", w.gate));
+    QTK_RETURN_IF_ERROR(read("ffn_up_exps.weight", w.up));
+    QTK_RETURN_IF_ERROR(read("ffn_down_exps.weight", w.down));
+  } else {
+    QTK_RETURN_IF_ERROR(read("ffn_gate.weight", w.gate));
+    QTK_RETURN_IF_ERROR(read("ffn_up.weight", w.up));
+    QTK_RETURN_IF_ERROR(read("ffn_down.weight", w.down));
+  }
   if (config_.graph == EvalArchitecture::kQwen2) {
     QTK_RETURN_IF_ERROR(read("attn_q.bias", w.q_bias));
     QTK_RETURN_IF_ERROR(read("attn_k.bias", w.k_bias));
@@ -235,11 +254,16 @@ void ForwardModel::RunLayer(const LayerWeights& w, const RopeTable& rope, Matrix
 
   normed = x;
   RmsNorm(normed, w.ffn_norm, c.rms_eps, c.n_embd);
-  Matrix gate, up;
-  Linear(normed, w.gate, {}, gate);
-  Linear(normed, w.up, {}, up);
-  SwiGlu(gate, up);
-  Linear(gate, w.down, {}, projected);
+  if (c.is_moe()) {
+    MixtureOfExperts(normed, {w.router, w.gate, w.up, w.down, c.n_expert, c.n_expert_used},
+                     projected);
+  } else {
+    Matrix gate, up;
+    Linear(normed, w.gate, {}, gate);
+    Linear(normed, w.up, {}, up);
+    SwiGlu(gate, up);
+    Linear(gate, w.down, {}, projected);
+  }
   x += projected;
 }
 

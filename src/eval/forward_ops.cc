@@ -1,21 +1,35 @@
 // The forward pass's operations, ggml's definitions in F32.
 #include "eval/forward_ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
+#include <vector>
 
 namespace qtk {
 
-void Linear(const Matrix& x, const DenseWeight& w, const DenseWeight& bias, Matrix& y) {
+namespace {
+
+// y = x̂ Wᵀ over rows [first_row, first_row + n_rows) of w.
+void LinearRows(const Matrix& x, const DenseWeight& w, int64_t first_row, int64_t n_rows,
+                Matrix& y) {
+  const auto rows = w.matrix().middleRows(first_row, n_rows);
   if (w.activations == ActivationFormat::kF32) {
-    y.noalias() = x * w.matrix().transpose();
-  } else {
-    Matrix rounded = x;
-    for (int64_t r = 0; r < rounded.rows(); ++r) {
-      RoundActivations(w.activations, std::span<float>(rounded.row(r).data(), rounded.cols()));
-    }
-    y.noalias() = rounded * w.matrix().transpose();
+    y.noalias() = x * rows.transpose();
+    return;
   }
+  Matrix rounded = x;
+  for (int64_t r = 0; r < rounded.rows(); ++r) {
+    RoundActivations(w.activations, std::span<float>(rounded.row(r).data(), rounded.cols()));
+  }
+  y.noalias() = rounded * rows.transpose();
+}
+
+}  // namespace
+
+void Linear(const Matrix& x, const DenseWeight& w, const DenseWeight& bias, Matrix& y) {
+  LinearRows(x, w, 0, w.rows, y);
   if (!bias.empty()) {
     y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias.values.data(), bias.cols);
   }
@@ -106,6 +120,45 @@ void CausalAttention(const Matrix& q, const Matrix& k, const Matrix& v, int64_t 
     }
     out.middleCols(h * head_dim, head_dim).noalias() =
         scores * v.middleCols(g * head_dim, head_dim);
+  }
+}
+
+void MixtureOfExperts(const Matrix& x, const MoeWeights& w, Matrix& out) {
+  Matrix logits;
+  Linear(x, w.router, {}, logits);
+  // routed[e]: (token, weight) of every token that chose expert e.
+  std::vector<std::vector<std::pair<int64_t, float>>> routed(w.n_expert);
+  std::vector<float> probs(w.n_expert);
+  std::vector<int64_t> order(w.n_expert);
+  for (int64_t t = 0; t < x.rows(); ++t) {
+    const float max = logits.row(t).maxCoeff();
+    float sum = 0;
+    for (int64_t e = 0; e < w.n_expert; ++e) sum += probs[e] = std::exp(logits(t, e) - max);
+    for (float& p : probs) p /= sum;
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return probs[a] > probs[b]; });
+    float chosen = 0;
+    for (int64_t k = 0; k < w.n_used; ++k) chosen += probs[order[k]];
+    for (int64_t k = 0; k < w.n_used; ++k) {
+      routed[order[k]].emplace_back(t, probs[order[k]] / chosen);
+    }
+  }
+  out = Matrix::Zero(x.rows(), w.down.rows / w.n_expert);
+  const int64_t n_ff = w.gate.rows / w.n_expert;
+  const int64_t n_out = w.down.rows / w.n_expert;
+  for (int64_t e = 0; e < w.n_expert; ++e) {
+    if (routed[e].empty()) continue;
+    Matrix tokens(static_cast<int64_t>(routed[e].size()), x.cols());
+    for (size_t i = 0; i < routed[e].size(); ++i) tokens.row(i) = x.row(routed[e][i].first);
+    Matrix gate, up, down;
+    LinearRows(tokens, w.gate, e * n_ff, n_ff, gate);
+    LinearRows(tokens, w.up, e * n_ff, n_ff, up);
+    SwiGlu(gate, up);
+    LinearRows(gate, w.down, e * n_out, n_out, down);
+    for (size_t i = 0; i < routed[e].size(); ++i) {
+      out.row(routed[e][i].first) += routed[e][i].second * down.row(i);
+    }
   }
 }
 

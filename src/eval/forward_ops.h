@@ -64,6 +64,21 @@ void ApplyRope(Matrix& x, int64_t n_heads, int64_t head_dim, const RopeTable& ta
 void CausalAttention(const Matrix& q, const Matrix& k, const Matrix& v, int64_t n_head,
                      int64_t n_head_kv, int64_t head_dim, Matrix& out);
 
+// The mixture-of-experts FFN: router logits x Rᵀ, softmax over the experts, the n_used most
+// probable (ties: the lower index), their probabilities divided by their sum; each chosen
+// expert e computes down_e(silu(gate_e x) ⊙ up_e x) and the results are summed with those
+// weights. gate/up/down hold every expert's matrix one after the other (GGUF [cols, rows,
+// n_expert]), so expert e's rows are [e·rows/n_expert, (e+1)·rows/n_expert).
+struct MoeWeights {
+  const DenseWeight& router;
+  const DenseWeight& gate;
+  const DenseWeight& up;
+  const DenseWeight& down;
+  int64_t n_expert = 0;
+  int64_t n_used = 0;
+};
+void MixtureOfExperts(const Matrix& x, const MoeWeights& w, Matrix& out);
+
 // Rounds every value to F16 and back (ggml's F16 KV cache; flash attention's F16 query).
 void RoundToF16(Matrix& x);
 

@@ -71,9 +71,9 @@ class MetadataReader {
 Result<EvalArchitecture> GraphOf(const std::string& architecture, const std::string& path) {
   if (architecture == "llama") return EvalArchitecture::kLlama;
   if (architecture == "qwen2") return EvalArchitecture::kQwen2;
-  if (architecture == "qwen3") return EvalArchitecture::kQwen3;
+  if (architecture == "qwen3" || architecture == "qwen3moe") return EvalArchitecture::kQwen3;
   return Status::Unsupported(path + ": architecture '" + architecture +
-                             "': qtk eval runs llama, qwen2 and qwen3 models");
+                             "': qtk eval runs llama, qwen2, qwen3 and qwen3moe models");
 }
 
 Status ReadRope(const MetadataReader& read, const std::string& arch, const std::string& path,
@@ -104,6 +104,21 @@ Status ReadRope(const MetadataReader& read, const std::string& arch, const std::
   return Status::Ok();
 }
 
+Status ReadExperts(const MetadataReader& read, const std::string& arch, const std::string& path,
+                   EvalModelConfig& config) {
+  QTK_ASSIGN_OR_RETURN(config.n_expert, read.Count(arch + ".expert_count", 0));
+  if (!config.is_moe()) return Status::Ok();
+  QTK_ASSIGN_OR_RETURN(config.n_expert_used, read.Count(arch + ".expert_used_count", std::nullopt));
+  if (config.n_expert_used > config.n_expert) {
+    return Status::Corruption(path + ": " + arch + ".expert_used_count is " +
+                              std::to_string(config.n_expert_used) + ", more than the " +
+                              std::to_string(config.n_expert) + " experts");
+  }
+  QTK_ASSIGN_OR_RETURN(config.n_ff_expert,
+                       read.Count(arch + ".expert_feed_forward_length", config.n_ff));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<EvalModelConfig> ReadEvalModelConfig(const std::vector<GgufKeyValue>& metadata,
@@ -116,11 +131,6 @@ Result<EvalModelConfig> ReadEvalModelConfig(const std::vector<GgufKeyValue>& met
   }
   config.architecture = *arch;
   QTK_ASSIGN_OR_RETURN(config.graph, GraphOf(*arch, path));
-  if (read.Int(*arch + ".expert_count").value_or(0) > 1) {
-    return Status::Unsupported(path +
-                               ": a mixture-of-experts model: qtk eval does not run "
-                               "expert routing yet");
-  }
   QTK_ASSIGN_OR_RETURN(config.n_layer, read.Count(*arch + ".block_count", std::nullopt));
   QTK_ASSIGN_OR_RETURN(config.n_embd, read.Count(*arch + ".embedding_length", std::nullopt));
   QTK_ASSIGN_OR_RETURN(config.n_ff, read.Count(*arch + ".feed_forward_length", std::nullopt));
@@ -138,6 +148,7 @@ Result<EvalModelConfig> ReadEvalModelConfig(const std::vector<GgufKeyValue>& met
                        read.Real(*arch + ".attention.layer_norm_rms_epsilon", std::nullopt));
   config.rms_eps = static_cast<float>(eps);
   QTK_RETURN_IF_ERROR(ReadRope(read, *arch, path, config));
+  QTK_RETURN_IF_ERROR(ReadExperts(read, *arch, path, config));
 
   // llama.cpp's vocabulary: SentencePiece ("llama") adds BOS unless told otherwise, the
   // others only when tokenizer.ggml.add_bos_token says so.
