@@ -80,6 +80,14 @@ Result<EvalResult> RunEvalJob(const EvalJob& job) {
     QTK_ASSIGN_OR_RETURN(tokens, TokenizeTextFile(job.models.front(), job.text_file));
   }
   const std::string& source = job.tokens_file.empty() ? job.text_file : job.tokens_file;
+  const int64_t n_vocab = models.front()->n_vocab();
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i] >= n_vocab) {
+      return Status::Corruption(source + ": token " + std::to_string(i) + " is " +
+                                std::to_string(tokens[i]) + ", outside the vocabulary of " +
+                                models.front()->path() + " (" + std::to_string(n_vocab) + " ids)");
+    }
+  }
   const int64_t n_ctx = job.n_ctx;
   if (static_cast<int64_t>(tokens.size()) < 2 * n_ctx) {
     return Status::InvalidArgument(source + ": " + std::to_string(tokens.size()) +

@@ -79,6 +79,17 @@ TEST_CASE("qtk eval: errors are one line and a non-zero exit", "[cli][eval][test
   CHECK(no_tokenizer.err.rfind("qtk: error: ", 0) == 0);
   CHECK(std::count(no_tokenizer.err.begin(), no_tokenizer.err.end(), '\n') == 1);
 
+  testing::TempDir tmp;
+  const std::string bad_ids = (tmp / "ids.json").string();
+  std::string ids = "[1";
+  for (int i = 0; i < 300; ++i) ids += i == 200 ? ",512" : ",5";
+  ids += "]";
+  testing::WriteFileBytes(bad_ids, std::vector<uint8_t>(ids.begin(), ids.end()));
+  const auto outside = RunQtk({"eval", model, "--tokens", bad_ids, "--ctx", "64"});
+  CHECK(outside.exit_code == 1);
+  CHECK(outside.err == "qtk: error: " + bad_ids + ": token 201 is 512, outside the vocabulary of " +
+                           model + " (512 ids)\n");
+
   const auto missing = RunQtk({"eval", model + ".absent", "--tokens", tokens});
   CHECK(missing.exit_code == 1);
   CHECK(missing.out.empty());

@@ -101,7 +101,8 @@ struct EvalJob {
 // at a time (each model's weights read layer by layer per batch).
 // Errors: InvalidArgument for n_ctx < 4 (llama-perplexity needs a scored half), fewer than
 // 2·n_ctx tokens, or models whose vocabularies differ in size; the models' open errors
-// (Unsupported for an architecture the forward pass does not run); the tokenizer's.
+// (Unsupported for an architecture the forward pass does not run); the tokenizer's;
+// Corruption for a token id outside the vocabulary, naming the token file and the index.
 Result<EvalResult> RunEvalJob(const EvalJob& job);
 
 }  // namespace qtk
