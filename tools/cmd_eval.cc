@@ -1,9 +1,11 @@
 // qtk eval MODEL... (--file TEXT | --tokens IDS.json) [--ctx N] [--chunks K] [--base MODEL]
-// [--threads N] [--json]: perplexity, and KL divergence against a base, as llama-perplexity
-// computes them, by one library job (RunEvalJob).
+// [--activations ggml|f32] [--kv-type f16|q8_0|q4_0] [--threads N] [--json]: perplexity, and KL
+// divergence against a base, as llama-perplexity computes them, by one library job (RunEvalJob).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 #include "commands.h"
@@ -22,6 +24,7 @@ struct EvalArgs {
   std::string tokens;
   std::string base;
   std::string activations = "ggml";
+  std::string kv_type = "f16";
   int64_t ctx = 512;
   int64_t chunks = 0;
   int threads = 0;
@@ -38,6 +41,12 @@ int RunEval(const EvalArgs& args) {
     return ReportError(
         Status::InvalidArgument("--activations: '" + args.activations + "' is not ggml or f32"));
   }
+  std::string kv = args.kv_type;
+  std::transform(kv.begin(), kv.end(), kv.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (kv != "f16" && kv != "q8_0" && kv != "q4_0") {
+    return ReportError(
+        Status::InvalidArgument("--kv-type: '" + args.kv_type + "' is not f16, q8_0 or q4_0"));
+  }
   InstallStopHandlers();
   // Chunks, counted once per model: the bar on a terminal only (no line per chunk).
   Progress progress(
@@ -51,6 +60,9 @@ int RunEval(const EvalArgs& args) {
   job.max_chunks = args.chunks;
   job.n_threads = args.threads;
   job.ggml_arithmetic = args.activations == "ggml";
+  job.kv_type = kv == "q8_0"   ? KvCacheType::kQ8_0
+                : kv == "q4_0" ? KvCacheType::kQ4_0
+                               : KvCacheType::kF16;
   job.should_stop = [] { return StopRequested(); };
   job.progress = [&](const EvalProgress& event) {
     progress.Update(static_cast<size_t>(event.done), static_cast<size_t>(event.total),
@@ -85,6 +97,9 @@ void AddEvalCommand(CLI::App& app, CommandRunner& runner) {
   command->add_option("--activations", args->activations,
                       "ggml (default): round activations and q/k/v as llama.cpp's CPU backend "
                       "does; f32: F32 throughout");
+  command->add_option("--kv-type", args->kv_type,
+                      "K/V storage of the evaluated models (not the base): f16 (default), q8_0 "
+                      "or q4_0, as llama.cpp's -ctk/-ctv with flash attention");
   command->add_option("-j,--threads", args->threads, "Threads (default: all)");
   command->add_flag("--json", args->json, "Print the qtk.eval/1 JSON document");
   command->add_flag("-q,--quiet", args->quiet, "No progress");

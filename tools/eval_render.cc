@@ -9,6 +9,18 @@
 namespace qtk::cli {
 namespace {
 
+const char* KvTypeName(KvCacheType type) {
+  switch (type) {
+    case KvCacheType::kQ8_0:
+      return "Q8_0";
+    case KvCacheType::kQ4_0:
+      return "Q4_0";
+    case KvCacheType::kF16:
+      break;
+  }
+  return "F16";
+}
+
 std::string Printf(const char* format, ...) __attribute__((format(printf, 1, 2)));
 std::string Printf(const char* format, ...) {
   char buffer[512];
@@ -32,6 +44,10 @@ std::string FormatEvalText(const EvalResult& result) {
       static_cast<long long>(result.n_scored),
       result.bos_replaced ? " (each chunk starts with BOS)" : "",
       result.ggml_arithmetic ? "activations as ggml's CPU backend rounds them" : "F32 activations");
+  if (result.kv_type != KvCacheType::kF16) {
+    out.insert(out.size() - 2,
+               std::string("; K/V of the evaluated models in ") + KvTypeName(result.kv_type));
+  }
   out += Printf("%-36s %-12s %20s %22s %10s %16s %9s\n", "model", "type", "PPL", "mean KLD",
                 "99% KLD", "same top p", "RMS dp");
   for (const EvalModelResult& model : result.results) {
@@ -79,6 +95,7 @@ std::string FormatEvalJson(const EvalResult& result) {
   doc["n_scored"] = result.n_scored;
   doc["bos_replaced"] = result.bos_replaced;
   doc["activations"] = result.ggml_arithmetic ? "ggml" : "f32";
+  doc["kv_type"] = KvTypeName(result.kv_type);
   Json results = Json::array();
   for (const EvalModelResult& model : result.results) {
     Json entry;

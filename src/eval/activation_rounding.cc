@@ -61,6 +61,26 @@ void RoundQ8KBlock(std::span<float> block) {
   for (float& x : block) x = d * std::min(127.0f, NearestInt(iscale * x));
 }
 
+// Q4_0 (quantize_row_q4_0_ref): the value of largest magnitude max sets d = max/−8,
+// q = min(15, trunc(x/d + 8.5)), x̂ = (q − 8)·d with d kept as F16.
+void RoundQ4Block32(std::span<float> block) {
+  float amax = 0;
+  float max = 0;
+  for (float x : block) {
+    if (std::fabs(x) > amax) {
+      amax = std::fabs(x);
+      max = x;
+    }
+  }
+  const float d = max / -8;
+  const float id = d != 0 ? 1.0f / d : 0.0f;
+  const float stored_d = F16ToF32(F32ToF16(d));
+  for (float& x : block) {
+    const float q = std::min(15.0f, std::trunc(x * id + 8.5f));
+    x = (q - 8) * stored_d;
+  }
+}
+
 }  // namespace
 
 ActivationFormat GgmlActivationFormat(std::string_view type) {
@@ -91,6 +111,9 @@ void RoundActivations(ActivationFormat format, std::span<float> row) {
     case ActivationFormat::kQ8_0:
     case ActivationFormat::kQ8_1:
       for (size_t i = 0; i + 32 <= row.size(); i += 32) RoundQ8Block32(row.subspan(i, 32));
+      return;
+    case ActivationFormat::kQ4_0:
+      for (size_t i = 0; i + 32 <= row.size(); i += 32) RoundQ4Block32(row.subspan(i, 32));
       return;
     case ActivationFormat::kQ8_K:
       for (size_t i = 0; i + 256 <= row.size(); i += 256) RoundQ8KBlock(row.subspan(i, 256));

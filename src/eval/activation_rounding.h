@@ -19,7 +19,8 @@
 
 namespace qtk {
 
-enum class ActivationFormat { kF32, kF16, kBF16, kQ8_0, kQ8_1, kQ8_K };
+// kQ4_0 is not an activation format: it is a quantized KV cache's (ggml_cpy into Q4_0).
+enum class ActivationFormat { kF32, kF16, kBF16, kQ8_0, kQ8_1, kQ8_K, kQ4_0 };
 
 // The format ggml's CPU backend gives the activations multiplied by a weight of type
 // `weight_type` (a ggml type name; anything else, such as a qtk scheme: kF32).

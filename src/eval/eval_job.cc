@@ -36,8 +36,12 @@ Result<std::vector<std::unique_ptr<ForwardModel>>> OpenModels(const EvalJob& job
   std::vector<std::unique_ptr<ForwardModel>> models;
   for (const std::string& path : paths) {
     QTK_ASSIGN_OR_RETURN(std::unique_ptr<ModelInput> input, OpenModelInput(path));
+    ForwardOptions options;
+    options.ggml_arithmetic = job.ggml_arithmetic;
+    // The base is the reference: llama.cpp's default F16 cache.
+    if (!(job.base && models.empty())) options.kv_type = job.kv_type;
     QTK_ASSIGN_OR_RETURN(std::unique_ptr<ForwardModel> model,
-                         ForwardModel::Open(std::move(input), {job.ggml_arithmetic}));
+                         ForwardModel::Open(std::move(input), options));
     if (!models.empty() && model->n_vocab() != models.front()->n_vocab()) {
       return Status::InvalidArgument(path + ": vocabulary of " + std::to_string(model->n_vocab()) +
                                      " ids, but " + models.front()->path() + " has " +
@@ -141,6 +145,7 @@ Result<EvalResult> RunEvalJob(const EvalJob& job) {
   result.n_scored = n_chunks * n_scored_per_chunk;
   result.bos_replaced = bos >= 0;
   result.ggml_arithmetic = job.ggml_arithmetic;
+  result.kv_type = job.kv_type;
   for (size_t m = 0; m < models.size(); ++m) {
     EvalModelResult model;
     model.path = models[m]->path();

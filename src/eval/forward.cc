@@ -129,6 +129,21 @@ Result<std::unique_ptr<ForwardModel>> ForwardModel::Open(std::unique_ptr<ModelIn
     }
   }
   QTK_ASSIGN_OR_RETURN(EvalModelConfig config, ReadEvalModelConfig(metadata, path));
+  if (options.kv_type != KvCacheType::kF16) {
+    if (!options.ggml_arithmetic) {
+      return Status::InvalidArgument(
+          "a quantized KV cache is llama.cpp's arithmetic: it needs "
+          "ggml activations");
+    }
+    if (config.head_dim % 32 != 0 || (config.head_dim & (config.head_dim - 1)) != 0) {
+      return Status::InvalidArgument(
+          path +
+          ": a quantized KV cache needs a head size that is a power of two and a multiple "
+          "of 32 (llama.cpp refuses other sizes for the blocks; qtk's Hadamard rotation needs "
+          "a power of two); this model's is " +
+          std::to_string(config.head_dim));
+    }
+  }
   std::unique_ptr<ForwardModel> model(
       new ForwardModel(std::move(config), WeightsOf(std::move(input)), options));
   model->type_name_ =
@@ -242,13 +257,24 @@ void ForwardModel::RunLayer(const LayerWeights& w, const RopeTable& rope, Matrix
   }
   ApplyRope(q, c.n_head, c.head_dim, rope, c.rope_style);
   ApplyRope(k, c.n_head_kv, c.head_dim, rope, c.rope_style);
+  const bool quantized_kv = options_.ggml_arithmetic && options_.kv_type != KvCacheType::kF16;
   if (options_.ggml_arithmetic) {
-    RoundToF16(q);
-    RoundToF16(k);
-    RoundToF16(v);
+    const ActivationFormat cache = options_.kv_type == KvCacheType::kQ8_0 ? ActivationFormat::kQ8_0
+                                   : options_.kv_type == KvCacheType::kQ4_0
+                                       ? ActivationFormat::kQ4_0
+                                       : ActivationFormat::kF16;
+    if (quantized_kv) {
+      RotateHadamard(q, c.head_dim);
+      RotateHadamard(k, c.head_dim);
+      RotateHadamard(v, c.head_dim);
+    }
+    RoundRows(q, cache == ActivationFormat::kF16 ? cache : ActivationFormat::kQ8_0);
+    RoundRows(k, cache);
+    RoundRows(v, cache);
   }
   Matrix attention, projected;
   CausalAttention(q, k, v, c.n_head, c.n_head_kv, c.head_dim, attention);
+  if (quantized_kv) RotateHadamard(attention, c.head_dim);
   Linear(attention, w.output, {}, projected);
   x += projected;
 

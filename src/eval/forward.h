@@ -22,6 +22,7 @@
 #include "eval/forward_ops.h"
 #include "eval/model_config.h"
 #include "qtk/base/status.h"
+#include "qtk/eval/eval_job.h"
 #include "qtk/model/model_input.h"
 #include "qtk/report/weight_source.h"
 
@@ -32,12 +33,18 @@ struct ForwardOptions {
   // in F16 (llama.cpp's default F16 KV cache, flash attention's F16 query), so the logits
   // are llama.cpp's up to summation order. false: F32 throughout. Default: true.
   bool ggml_arithmetic = true;
+  // With ggml_arithmetic: how K and V are stored (llama.cpp -ctk/-ctv with flash attention):
+  // F16, or Q8_0/Q4_0 blocks of 32 along each head, the query then rounded through Q8_0
+  // (the quantized cache's dot-product type).
+  KvCacheType kv_type = KvCacheType::kF16;
 };
 
 class ForwardModel {
  public:
   // Reads the configuration and checks every tensor the graph needs is there with its
-  // shape. Errors: ReadEvalModelConfig's; Corruption naming a missing or misshapen tensor.
+  // shape. Errors: ReadEvalModelConfig's; Corruption naming a missing or misshapen tensor;
+  // InvalidArgument for a quantized KV cache without ggml_arithmetic or with a head size
+  // that is not a multiple of 32 (llama.cpp refuses those too).
   static Result<std::unique_ptr<ForwardModel>> Open(std::unique_ptr<ModelInput> input,
                                                     const ForwardOptions& options = {});
 

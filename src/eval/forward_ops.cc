@@ -162,9 +162,29 @@ void MixtureOfExperts(const Matrix& x, const MoeWeights& w, Matrix& out) {
   }
 }
 
-void RoundToF16(Matrix& x) {
+void RotateHadamard(Matrix& x, int64_t block) {
+  const float scale = 1.0f / std::sqrt(static_cast<float>(block));
   for (int64_t r = 0; r < x.rows(); ++r) {
-    RoundActivations(ActivationFormat::kF16, std::span<float>(x.row(r).data(), x.cols()));
+    for (int64_t b = 0; b < x.cols(); b += block) {
+      float* v = x.row(r).data() + b;
+      for (int64_t half = 1; half < block; half *= 2) {
+        for (int64_t i = 0; i < block; i += 2 * half) {
+          for (int64_t j = i; j < i + half; ++j) {
+            const float a = v[j];
+            const float c = v[j + half];
+            v[j] = a + c;
+            v[j + half] = a - c;
+          }
+        }
+      }
+      for (int64_t i = 0; i < block; ++i) v[i] *= scale;
+    }
+  }
+}
+
+void RoundRows(Matrix& x, ActivationFormat format) {
+  for (int64_t r = 0; r < x.rows(); ++r) {
+    RoundActivations(format, std::span<float>(x.row(r).data(), x.cols()));
   }
 }
 

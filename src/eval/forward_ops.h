@@ -79,8 +79,16 @@ struct MoeWeights {
 };
 void MixtureOfExperts(const Matrix& x, const MoeWeights& w, Matrix& out);
 
-// Rounds every value to F16 and back (ggml's F16 KV cache; flash attention's F16 query).
-void RoundToF16(Matrix& x);
+// Multiplies each `block`-wide slice of every row by the orthonormal Hadamard matrix
+// H/sqrt(block) (Sylvester's order: H₂ₙ = [[H, H], [H, −H]]), by the fast Walsh–Hadamard
+// transform. H/sqrt(block) is symmetric and its own inverse. llama.cpp (PR 21038) rotates
+// q, k and v this way before a quantized KV cache stores them, and the attention output
+// back. REQUIRES: block is a power of two dividing x.cols().
+void RotateHadamard(Matrix& x, int64_t block);
+
+// Rounds every row through `format` (RoundActivations): the KV cache's storage, and the
+// query as flash attention converts it to the cache's dot-product type.
+void RoundRows(Matrix& x, ActivationFormat format);
 
 // silu(gate) ⊙ up, in place in `gate`: silu(x) = x / (1 + e^−x).
 void SwiGlu(Matrix& gate, const Matrix& up);

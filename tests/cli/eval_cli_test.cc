@@ -90,6 +90,13 @@ TEST_CASE("qtk eval: errors are one line and a non-zero exit", "[cli][eval][test
   CHECK(outside.err == "qtk: error: " + bad_ids + ": token 201 is 512, outside the vocabulary of " +
                            model + " (512 ids)\n");
 
+  const auto kv = RunQtk({"eval", model, "--tokens", tokens, "--kv-type", "q5_1"});
+  CHECK(kv.exit_code == 2);
+  CHECK(kv.err == "qtk: error: --kv-type: 'q5_1' is not f16, q8_0 or q4_0\n");
+  const auto small_heads = RunQtk({"eval", model, "--tokens", tokens, "--kv-type", "q8_0"});
+  CHECK(small_heads.exit_code == 2);  // head size 8, as llama.cpp refuses it
+  CHECK(small_heads.err.rfind("qtk: error: " + model + ": a quantized KV cache needs", 0) == 0);
+
   const auto missing = RunQtk({"eval", model + ".absent", "--tokens", tokens});
   CHECK(missing.exit_code == 1);
   CHECK(missing.out.empty());

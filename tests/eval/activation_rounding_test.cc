@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "qtk/base/float_convert.h"
+#include "qtk/quant/quantize.h"
 
 namespace qtk {
 namespace {
@@ -67,6 +68,21 @@ TEST_CASE("activation rounding: Q8_K scales by the signed extreme of 256 values"
   CHECK(block[0] == -254.0f);
   CHECK(block[1] == 4.0f);
   CHECK(block[2] == 254.0f);
+}
+
+TEST_CASE("activation rounding: Q4_0 (a KV cache's) is qtk's Q4_0 there and back", "[eval]") {
+  std::vector<float> values(256);
+  uint32_t state = 7;
+  for (float& x : values) {
+    state = state * 1664525u + 1013904223u;
+    x = static_cast<float>(static_cast<int32_t>(state >> 8) - (1 << 23)) / 1e6f;
+  }
+  std::vector<uint8_t> bytes(GgmlRowBytes(GgmlType::kQ4_0, 256));
+  REQUIRE(QuantizeRows(GgmlType::kQ4_0, values, 256, bytes).ok());
+  std::vector<float> expected(256);
+  REQUIRE(DequantizeRows(GgmlType::kQ4_0, bytes, 256, expected).ok());
+  RoundActivations(ActivationFormat::kQ4_0, values);
+  CHECK(std::memcmp(values.data(), expected.data(), 256 * sizeof(float)) == 0);
 }
 
 }  // namespace

@@ -55,5 +55,37 @@ TEST_CASE("eval: stories260K perplexity and KLD agree with llama-perplexity", "[
   }
 }
 
+// llama-perplexity -ctk T -ctv T -fa on against the default F16 cache, on synth-a (head size
+// 64): llama.cpp rotates q/k/v by a Hadamard matrix before a quantized cache stores them.
+TEST_CASE("eval: a quantized KV cache costs what llama-perplexity measures", "[eval][reference]") {
+  QTK_REQUIRE_TESTDATA(testdata);
+  const nlohmann::json reference = nlohmann::json::parse(
+      testing::ReadFileText(testdata / "reference/llama.cpp/synth-a/quality-kv.json"));
+  const std::string model =
+      (testdata / "reference/llama.cpp/synth-a/synth-a-convert-f32.gguf").string();
+  for (const auto& [name, type] :
+       {std::pair{"Q8_0", KvCacheType::kQ8_0}, std::pair{"Q4_0", KvCacheType::kQ4_0}}) {
+    EvalJob job;
+    job.base = model;
+    job.models = {model};
+    job.kv_type = type;
+    job.tokens_file =
+        (testdata / "reference/llama.cpp/stories260K/quality/stories260K-eval-tokens.json")
+            .string();
+    job.n_ctx = 128;
+    job.n_threads = 2;
+    Result<EvalResult> result = RunEvalJob(job);
+    REQUIRE(result.ok());
+    const nlohmann::json& row = reference["kv"][name];
+    const EvalModelResult& ours = result->results[1];
+    INFO(name << ": mean KLD " << ours.kld->mean << " vs " << row["kld_mean"] << ", PPL "
+              << ours.perplexity.perplexity << " vs " << row["ppl_q"]);
+    CHECK(ours.perplexity.perplexity == Approx(row["ppl_q"].get<double>()).epsilon(0.005));
+    const double kld = row["kld_mean"].get<double>();
+    CHECK(std::abs(ours.kld->mean - kld) <= std::max(0.05 * kld, 1e-4));
+    CHECK(ours.kld->same_top_p == Approx(row["same_top_p_pct"].get<double>() / 100).margin(0.01));
+  }
+}
+
 }  // namespace
 }  // namespace qtk

@@ -312,6 +312,25 @@ TEST_CASE("forward pass: the same bits at any thread count", "[eval]") {
   }
 }
 
+TEST_CASE("forward pass: the Hadamard rotation is orthonormal and its own inverse", "[eval]") {
+  Matrix x(2, 8);
+  x << 1, 0, 0, 0, 0, 0, 0, 0,  //
+      1, 2, 3, 4, 5, 6, 7, 8;
+  Matrix rotated = x;
+  RotateHadamard(rotated, 4);
+  // The first row's first block is H's first column over 2: all 0.5; its second block is 0.
+  CHECK(rotated.row(0).head(4) == Eigen::RowVector4f(0.5f, 0.5f, 0.5f, 0.5f));
+  CHECK(rotated.row(0).tail(4).isZero());
+  // Sylvester's H₄ rows (1,1,1,1), (1,−1,1,−1), (1,1,−1,−1), (1,−1,−1,1) over 2.
+  CHECK(rotated(1, 0) == Approx(5.0));
+  CHECK(rotated(1, 1) == Approx(-1.0));
+  CHECK(rotated(1, 2) == Approx(-2.0));
+  CHECK(rotated(1, 3) == Approx(0.0).margin(1e-6));
+  CHECK(rotated.row(1).norm() == Approx(x.row(1).norm()));
+  RotateHadamard(rotated, 4);
+  CHECK((rotated - x).cwiseAbs().maxCoeff() < 1e-5f);
+}
+
 TEST_CASE("forward pass: errors name the tensor and the token", "[eval]") {
   TinyModel tiny = MakeTinyModel("llama");
   tiny.shapes[4] = {8, 7};  // attn_q
@@ -326,6 +345,13 @@ TEST_CASE("forward pass: errors name the tensor and the token", "[eval]") {
   const std::vector<std::vector<int32_t>> sequences = {{1, 2, 11}};
   const Status status = (*model)->Run(sequences, 0, 1, [](size_t, const Matrix&) {}, {});
   CHECK(status.message() == "token id 11 is outside the vocabulary of tiny.gguf (11 ids)");
+
+  ForwardOptions q8_cache;
+  q8_cache.kv_type = KvCacheType::kQ8_0;
+  Result<std::unique_ptr<ForwardModel>> small_heads =
+      ForwardModel::Open(ToInput(MakeTinyModel("llama")), q8_cache);
+  REQUIRE_FALSE(small_heads.ok());
+  CHECK(small_heads.status().code() == Status::Code::kInvalidArgument);
 
   TinyModel other = MakeTinyModel("gemma");
   Result<std::unique_ptr<ForwardModel>> unsupported = ForwardModel::Open(ToInput(other));

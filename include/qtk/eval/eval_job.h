@@ -30,6 +30,10 @@
 
 namespace qtk {
 
+// How the evaluated models (not the base) store K and V, as llama.cpp's -ctk/-ctv with flash
+// attention: F16 (its default), or quantized in blocks of 32 along each head.
+enum class KvCacheType { kF16, kQ8_0, kQ4_0 };
+
 struct PerplexityStats {
   int64_t n_scored = 0;
   double perplexity = 0;
@@ -70,8 +74,9 @@ struct EvalResult {
   int64_t n_tokens = 0;  // tokens of the text (or the ids given)
   int64_t n_scored = 0;  // per model: n_chunks · (n_ctx − 1 − n_ctx/2)
   bool bos_replaced = false;
-  bool ggml_arithmetic = true;           // EvalJob::ggml_arithmetic
-  std::vector<EvalModelResult> results;  // the base first (if any), then each model in order
+  bool ggml_arithmetic = true;              // EvalJob::ggml_arithmetic
+  KvCacheType kv_type = KvCacheType::kF16;  // EvalJob::kv_type of the evaluated models
+  std::vector<EvalModelResult> results;     // the base first (if any), then each model in order
 };
 
 struct EvalProgress {
@@ -93,6 +98,10 @@ struct EvalJob {
   // Q4_0/Q5_0/Q8_0 weights, Q8_K for K-quants, F16 for F16...) and keep q, k, v in F16, as
   // its default F16 KV cache; false: F32 activations throughout. Default: true.
   bool ggml_arithmetic = true;
+  // The evaluated models' K/V storage (the base keeps F16): llama-perplexity -ctk T -ctv T
+  // -fa on. Quantized types need ggml_arithmetic and a head size that is a multiple of 32,
+  // as in llama.cpp (InvalidArgument otherwise).
+  KvCacheType kv_type = KvCacheType::kF16;
   std::function<void(const EvalProgress&)> progress;  // optional, from the calling thread
   std::function<bool()> should_stop;                  // optional: true stops (Cancelled)
 };
