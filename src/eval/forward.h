@@ -4,7 +4,8 @@
 // Per layer: x += Wo · attention(rope(Wq·n), rope(Wk·n), Wv·n) with n = rms_norm(x), then
 // x += Wdown · (silu(Wgate·m) ⊙ Wup·m) with m = rms_norm(x); at the end the logits are
 // output · rms_norm(x) (token_embd when the model has no output.weight). qwen2 adds q/k/v
-// biases, qwen3 an RMSNorm of each q/k head before RoPE; both rotate NEOX pairs.
+// biases, qwen3 an RMSNorm of each q/k head before RoPE; both rotate NEOX pairs. With
+// expert_count > 1 the FFN is a mixture of experts (MixtureOfExperts in forward_ops.h).
 //
 // Memory: the weights are read one layer at a time, through WeightsOf (any type qtk
 // decodes, generic schemes included), and dropped when the layer is done; what stays is the

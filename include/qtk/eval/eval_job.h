@@ -1,6 +1,7 @@
 // `qtk eval`: perplexity of models on a text, and with a base model the KL divergence of
 // each against it, as llama.cpp's llama-perplexity defines them, computed by qtk's own
-// reference forward pass (F32) with no logits file.
+// reference forward pass (F32, with llama.cpp's CPU rounding of activations and of the KV
+// cache by default) with no logits file.
 //
 // Definitions (llama-perplexity, tools/perplexity/perplexity.cpp; docs/eval.md):
 //   - tokens: the text with one trailing '\n' removed, tokenized with BOS as the model's
@@ -16,7 +17,8 @@
 //     same top p: argmax agrees; Δp = q(tok) − p(tok).
 //
 // Implemented in eval_job.cc (the job), eval_tokens.cc (tokens and chunks), eval_stats.cc
-// (the statistics), forward.cc / forward_ops.cc (the forward pass), model_config.cc.
+// (the statistics), forward.cc / forward_ops.cc / activation_rounding.cc (the forward pass),
+// model_config.cc (hyperparameters).
 #ifndef QTK_EVAL_EVAL_JOB_H_
 #define QTK_EVAL_EVAL_JOB_H_
 
