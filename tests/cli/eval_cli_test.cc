@@ -45,6 +45,25 @@ TEST_CASE("qtk eval --json: one result per model, the base first", "[cli][eval][
   CHECK(text.err.empty());  // no progress when stderr is not a terminal
 }
 
+TEST_CASE("qtk eval: qtk's generic schemes, read through WeightsOf", "[cli][eval][testdata]") {
+  QTK_REQUIRE_TESTDATA(testdata);
+  testing::TempDir tmp;
+  const auto dir = testdata / "reference/llama.cpp/stories260K";
+  const std::string f32 = (dir / "stories260K-convert-f32.gguf").string();
+  const std::string nf4 = (tmp / "nf4.gguf").string();
+  REQUIRE(RunQtk({"quantize", "-q", f32, nf4, "nf4"}).exit_code == 0);
+  const auto result = RunQtk({"eval", nf4, "--base", f32, "--tokens",
+                              (dir / "quality/stories260K-eval-tokens.json").string(), "--ctx",
+                              "128", "--chunks", "8", "--json"});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  const nlohmann::json model = nlohmann::json::parse(result.out)["results"][1];
+  CHECK(model["type"] == "nf4");
+  CHECK(model["kld_mean"].get<double>() > 0.01);  // 4-bit weights: far from the F32 floor
+  CHECK(model["perplexity"].get<double>() >
+        nlohmann::json::parse(result.out)["results"][0]["perplexity"].get<double>());
+}
+
 TEST_CASE("qtk eval --file: the model's own tokenizer", "[cli][eval][testdata]") {
   QTK_REQUIRE_TESTDATA(testdata);
   const std::string text = (testdata / "text/stories260K-samples.txt").string();
