@@ -31,6 +31,7 @@ void AddSynthCommand(CLI::App& app, CommandRunner& runner);
 void AddReportCommand(CLI::App& app, CommandRunner& runner);
 void AddCompareCommand(CLI::App& app, CommandRunner& runner);
 void AddTokenizeCommand(CLI::App& app, CommandRunner& runner);
+void AddEvalCommand(CLI::App& app, CommandRunner& runner);
 
 // Prints "qtk: error: <message>" on stderr and returns the exit code for `status`.
 int ReportError(const Status& status);

@@ -35,6 +35,7 @@ int Main(int argc, char** argv) {
   AddReportCommand(app, runner);
   AddCompareCommand(app, runner);
   AddTokenizeCommand(app, runner);
+  AddEvalCommand(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -3,11 +3,12 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <utility>
 
 namespace qtk::cli {
 
-Progress::Progress(Verbosity verbosity)
-    : start_(std::chrono::steady_clock::now()), last_draw_(start_) {
+Progress::Progress(Verbosity verbosity, std::string unit)
+    : start_(std::chrono::steady_clock::now()), last_draw_(start_), unit_(std::move(unit)) {
   if (verbosity == Verbosity::kQuiet) return;
   const bool terminal = isatty(STDERR_FILENO) != 0;
   bar_ = terminal && verbosity == Verbosity::kNormal;
@@ -33,8 +34,8 @@ void Progress::Update(size_t done, size_t total, uint64_t bytes_done, uint64_t b
   std::string bar(static_cast<size_t>(filled), '#');
   bar.append(static_cast<size_t>(kWidth - filled), '.');
   const double seconds = std::chrono::duration<double>(now - start_).count();
-  std::fprintf(stderr, "\r[%s] %3.0f%%  %zu/%zu tensors  %.1fs", bar.c_str(), fraction * 100.0,
-               done, total, seconds);
+  std::fprintf(stderr, "\r[%s] %3.0f%%  %zu/%zu %s  %.1fs", bar.c_str(), fraction * 100.0, done,
+               total, unit_.c_str(), seconds);
   std::fflush(stderr);
   drawn_ = true;
 }

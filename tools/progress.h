@@ -13,7 +13,8 @@ namespace qtk::cli {
 
 class Progress {
  public:
-  explicit Progress(Verbosity verbosity);
+  // `unit` names what `done` and `total` count on the bar ("tensors", "chunks").
+  explicit Progress(Verbosity verbosity, std::string unit = "tensors");
   ~Progress();  // ends a drawn bar with a newline
 
   Progress(const Progress&) = delete;
@@ -30,6 +31,7 @@ class Progress {
   bool drawn_ = false;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;
+  std::string unit_;
 };
 
 }  // namespace qtk::cli
