@@ -91,12 +91,31 @@ TEST_CASE("qtk eval: errors are one line and a non-zero exit", "[cli][eval][test
   CHECK(too_long.err ==
         "qtk: error: " + tokens + ": 16256 tokens; a context of 10000 needs at least 20000\n");
 
-  // A GGUF file's vocabulary has no encoder yet: OpenTokenizer's refusal, on one line.
+  // --file tokenizes with the GGUF's own vocabulary, as llama-perplexity -f does: the same
+  // chunks as llama.cpp's token ids, so the same perplexity.
+  const auto from_text = RunQtk({"eval", model, "--file",
+                                 (testdata / "text/stories260K-samples.txt").string(), "--ctx",
+                                 "128", "--json"});
+  const auto from_ids = RunQtk({"eval", model, "--tokens", tokens, "--ctx", "128", "--json"});
+  REQUIRE(from_text.exit_code == 0);
+  REQUIRE(from_ids.exit_code == 0);
+  const auto text_json = nlohmann::json::parse(from_text.out);
+  const auto ids_json = nlohmann::json::parse(from_ids.out);
+  CHECK(text_json["n_scored"] == ids_json["n_scored"]);
+  CHECK(text_json["results"][0]["perplexity"] == ids_json["results"][0]["perplexity"]);
+
+  // A vocabulary the tokenizer refuses: its one line, exit 1.
+  testing::TempDir bad_dir;
+  const std::string bad = (bad_dir / "bad-vocab.gguf").string();
+  REQUIRE(RunQtk({"quantize", model, bad, "F32", "-q", "--override-kv",
+                  "tokenizer.ggml.model=str:gpt2"})
+              .exit_code == 0);
   const auto no_tokenizer =
-      RunQtk({"eval", model, "--file", (testdata / "text/stories260K-samples.txt").string()});
+      RunQtk({"eval", bad, "--file", (testdata / "text/stories260K-samples.txt").string()});
   CHECK(no_tokenizer.exit_code == 1);
-  CHECK(no_tokenizer.err.rfind("qtk: error: ", 0) == 0);
-  CHECK(std::count(no_tokenizer.err.begin(), no_tokenizer.err.end(), '\n') == 1);
+  CHECK(no_tokenizer.err == "qtk: error: " + bad +
+                                ": tokenizer.ggml.pre is 'default': qtk encodes 'llama-bpe' and "
+                                "'qwen2'\n");
 
   testing::TempDir tmp;
   const std::string bad_ids = (tmp / "ids.json").string();
