@@ -3,7 +3,6 @@
 // tokenizer.model and GGUF vocabularies as llama.cpp).
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -11,6 +10,7 @@
 #include "commands.h"
 #include "format.h"
 #include "json_fields.h"
+#include "qtk/base/byte_source.h"
 #include "qtk/tokenize/tokenizer.h"
 #include "signals.h"
 
@@ -26,14 +26,6 @@ struct TokenizeOptions {
   bool json = false;
 };
 
-Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(path + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status::IOError(path + ": read failed");
-  return text.str();
-}
 
 // --jsonl: each line of `input` is one JSON string; each output line its ids as an array.
 int RunJsonLines(const Tokenizer& tokenizer, const std::string& input, const std::string& path,

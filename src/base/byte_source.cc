@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <fstream>
+#include <sstream>
 #include <cstring>
 #include <utility>
 
@@ -130,6 +132,15 @@ Result<std::shared_ptr<const ByteSource>> MapFile(const std::string& path) {
 
 std::shared_ptr<const ByteSource> MemorySource(std::string name, std::vector<uint8_t> bytes) {
   return std::make_shared<MemoryByteSource>(std::move(name), std::move(bytes));
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::IOError(path + ": read failed");
+  return text.str();
 }
 
 }  // namespace qtk

@@ -1,25 +1,12 @@
 // Tokens from a JSON file or a text, and llama-perplexity's chunking.
 #include "eval/eval_tokens.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "qtk/base/byte_source.h"
 #include "qtk/tokenize/tokenizer.h"
 
 namespace qtk {
-namespace {
-
-Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(path + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status::IOError(path + ": read failed");
-  return text.str();
-}
-
-}  // namespace
 
 Result<std::vector<int32_t>> ReadTokenFile(const std::string& path) {
   QTK_ASSIGN_OR_RETURN(const std::string text, ReadWholeFile(path));

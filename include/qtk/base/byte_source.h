@@ -48,6 +48,11 @@ Result<std::shared_ptr<const ByteSource>> MapFile(const std::string& path);
 // A source over bytes held in memory, labelled `name` in error messages.
 std::shared_ptr<const ByteSource> MemorySource(std::string name, std::vector<uint8_t> bytes);
 
+// The whole content of a small file read with ordinary reads (a pipe or /dev/stdin too): a
+// text to tokenize, a token list.
+// Errors: NotFound if it cannot be opened; IOError if reading fails.
+Result<std::string> ReadWholeFile(const std::string& path);
+
 }  // namespace qtk
 
 #endif  // QTK_BASE_BYTE_SOURCE_H_
