@@ -19,7 +19,8 @@
 // Every value is made with IEEE add/multiply/divide/sqrt only, so the bytes are the same on
 // every platform (no libm transcendental functions, no std:: distributions).
 //
-// Implemented in synth.cc (the checkpoint) and synth_weights.cc (the weight statistics).
+// Implemented in synth.cc (names, tokenizer, the writer), synth_model.cc (presets, tensor
+// list, config.json) and synth_weights.cc (the weight statistics).
 #ifndef QTK_SYNTH_SYNTH_H_
 #define QTK_SYNTH_SYNTH_H_
 
