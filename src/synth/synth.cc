@@ -55,6 +55,38 @@ std::optional<SynthDtype> ParseSynthDtype(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+
+constexpr SynthArch kSynthArchs[] = {SynthArch::kLlama, SynthArch::kLlama3, SynthArch::kQwen2,
+                                     SynthArch::kQwen3, SynthArch::kQwen3Moe};
+
+}  // namespace
+
+std::string_view SynthArchName(SynthArch arch) {
+  switch (arch) {
+    case SynthArch::kLlama:
+      return "llama";
+    case SynthArch::kLlama3:
+      return "llama3";
+    case SynthArch::kQwen2:
+      return "qwen2";
+    case SynthArch::kQwen3:
+      return "qwen3";
+    case SynthArch::kQwen3Moe:
+      return "qwen3moe";
+  }
+  return "?";
+}
+
+std::optional<SynthArch> ParseSynthArch(std::string_view name) {
+  for (SynthArch arch : kSynthArchs) {
+    if (EqualsIgnoreCase(name, SynthArchName(arch))) return arch;
+  }
+  return std::nullopt;
+}
+
+std::span<const SynthArch> SynthArchs() { return kSynthArchs; }
+
 SentencePieceModel SynthTokenizer(int64_t vocab_size) {
   SentencePieceModel model;
   model.pieces.push_back({"<unk>", 0.0f, PieceType::kUnknown});
@@ -248,12 +280,31 @@ std::span<const uint8_t> AsBytes(const std::string& text) {
 
 namespace {
 
+struct SmallFile {
+  std::string name;
+  std::string contents;
+};
+
+// The tokenizer's files (and the BPE families' generation_config.json), written after the
+// weights and before config.json.
+std::vector<SmallFile> TokenizerFiles(const SynthShape& shape) {
+  if (shape.arch == SynthArch::kLlama) {
+    const std::vector<uint8_t> model =
+        SerializeSentencePieceModel(SynthTokenizer(shape.vocab_size));
+    return {{"tokenizer.model", std::string(model.begin(), model.end())}};
+  }
+  return {{"tokenizer.json", SynthTokenizerJson(shape)},
+          {"tokenizer_config.json", SynthTokenizerConfigJson(shape)},
+          {"generation_config.json", SynthGenerationConfigJson(shape)}};
+}
+
 // The files of the checkpoint, in writing order.
-std::vector<std::string> OutputFileNames(const std::vector<Shard>& shards) {
+std::vector<std::string> OutputFileNames(const std::vector<Shard>& shards,
+                                         const std::vector<SmallFile>& tokenizer_files) {
   std::vector<std::string> names;
   for (const Shard& shard : shards) names.push_back(shard.file);
   if (shards.size() > 1) names.push_back("model.safetensors.index.json");
-  names.push_back("tokenizer.model");
+  for (const SmallFile& file : tokenizer_files) names.push_back(file.name);
   names.push_back("config.json");
   return names;
 }
@@ -289,10 +340,11 @@ Result<SynthResult> WriteSynthCheckpoint(const std::string& out_dir, const Synth
     return Status::IOError(out_dir + ": cannot create the output directory" +
                            (error ? ": " + error.message() : std::string()));
   }
-  const SynthShape shape = PresetShape(options.preset);
+  const SynthShape shape = PresetShape(options.preset, options.arch);
   const std::vector<SynthTensor> tensors = SynthTensors(shape);
   const std::vector<Shard> shards = PlanShards(tensors, options.dtype, options.max_shard_bytes);
-  const std::vector<std::string> names = OutputFileNames(shards);
+  const std::vector<SmallFile> tokenizer_files = TokenizerFiles(shape);
+  const std::vector<std::string> names = OutputFileNames(shards, tokenizer_files);
   if (!options.overwrite) QTK_RETURN_IF_ERROR(CheckNoneExist(dir, names));
 
   SynthResult result;
@@ -308,9 +360,9 @@ Result<SynthResult> WriteSynthCheckpoint(const std::string& out_dir, const Synth
   if (shards.size() > 1) {
     QTK_RETURN_IF_ERROR(WriteIndex(dir, shards, tensors, progress.bytes_total, options.overwrite));
   }
-  QTK_RETURN_IF_ERROR(WriteSmallFile(dir / "tokenizer.model",
-                                     SerializeSentencePieceModel(SynthTokenizer(shape.vocab_size)),
-                                     options.overwrite));
+  for (const SmallFile& file : tokenizer_files) {
+    QTK_RETURN_IF_ERROR(WriteSmallFile(dir / file.name, AsBytes(file.contents), options.overwrite));
+  }
   QTK_RETURN_IF_ERROR(WriteSmallFile(
       dir / "config.json", AsBytes(SynthConfigJson(shape, options.dtype)), options.overwrite));
   for (const std::string& name : names) result.files.push_back((dir / name).string());

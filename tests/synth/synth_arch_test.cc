@@ -1,0 +1,195 @@
+// `qtk synth --arch`: each family's files, sizes and vocabulary; determinism.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "qtk/base/sha256.h"
+#include "qtk/synth/synth.h"
+#include "qtk/tokenize/tokenizer.h"
+#include "test_support.h"
+
+namespace qtk {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr SynthPreset kPresets[] = {SynthPreset::kTiny, SynthPreset::kSmall, SynthPreset::k1B};
+constexpr SynthArch kBpeArchs[] = {SynthArch::kLlama3, SynthArch::kQwen2, SynthArch::kQwen3,
+                                   SynthArch::kQwen3Moe};
+
+std::map<std::string, std::vector<uint8_t>> ReadDir(const fs::path& dir) {
+  std::map<std::string, std::vector<uint8_t>> files;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    files[entry.path().filename().string()] = testing::ReadFileBytes(entry.path());
+  }
+  return files;
+}
+
+void Write(const fs::path& dir, const SynthOptions& options) {
+  Result<SynthResult> result = WriteSynthCheckpoint(dir.string(), options);
+  INFO(result.status().ToString());
+  REQUIRE(result.ok());
+}
+
+TEST_CASE("arch names parse and print", "[synth]") {
+  CHECK(SynthArchs().size() == 5);
+  for (SynthArch arch : SynthArchs()) CHECK(ParseSynthArch(SynthArchName(arch)) == arch);
+  CHECK(ParseSynthArch("Qwen3MoE") == SynthArch::kQwen3Moe);
+  CHECK_FALSE(ParseSynthArch("mixtral").has_value());
+  CHECK(SynthOptions{}.arch == SynthArch::kLlama);
+}
+
+TEST_CASE("the made-up vocabularies are byte-level BPE with the family's specials", "[synth]") {
+  const SynthShape llama3 = PresetShape(SynthPreset::kTiny, SynthArch::kLlama3);
+  Result<Tokenizer> tokenizer = Tokenizer::FromJson(SynthTokenizerJson(llama3), "tokenizer.json");
+  REQUIRE(tokenizer.ok());
+  CHECK(tokenizer->Piece(0) == "!");
+  CHECK(tokenizer->Piece(188) == "\xC4\x80");  // byte 0x00: GPT-2's order, as real vocabularies
+  CHECK(tokenizer->Piece(220) == "\xC4\xA0");  // "Ġ", the space
+  CHECK(tokenizer->Piece(256) ==
+        "\xC4\xA0"
+        "e");
+  CHECK(tokenizer->Piece(501) == "<|begin_of_text|>");
+  CHECK(tokenizer->Piece(510) == "<|eot_id|>");
+  // Llama 3 puts <|begin_of_text|> first; merged pieces: "Ġt" + "h" ... ; digits stay bytes.
+  Result<std::vector<int32_t>> ids = tokenizer->Encode("a test 12", true);
+  REQUIRE(ids.ok());
+  CHECK(ids->front() == 501);
+  CHECK(ids->size() < 9);
+
+  const SynthShape qwen = PresetShape(SynthPreset::kTiny, SynthArch::kQwen3);
+  tokenizer = Tokenizer::FromJson(SynthTokenizerJson(qwen), "tokenizer.json");
+  REQUIRE(tokenizer.ok());
+  CHECK(tokenizer->Piece(501) == "<|endoftext|>");
+  CHECK(tokenizer->Piece(503) == "<|im_end|>");
+  CHECK(tokenizer->Piece(504).empty());  // unused embedding rows
+  ids = tokenizer->Encode("<|im_start|>user", true);
+  REQUIRE(ids.ok());
+  CHECK(ids->front() == 502);  // no BOS: Qwen's post-processor adds nothing
+
+  const auto config = nlohmann::json::parse(SynthTokenizerConfigJson(qwen));
+  CHECK(config["eos_token"] == "<|im_end|>");
+  CHECK(config["bos_token"].is_null());
+  CHECK(config["added_tokens_decoder"]["503"]["content"] == "<|im_end|>");
+  CHECK(nlohmann::json::parse(SynthTokenizerConfigJson(llama3))["bos_token"] ==
+        "<|begin_of_text|>");
+}
+
+TEST_CASE("each family's config.json is the family's", "[synth]") {
+  const auto config = [](SynthArch arch) {
+    return nlohmann::json::parse(
+        SynthConfigJson(PresetShape(SynthPreset::kTiny, arch), SynthDtype::kBF16));
+  };
+  const auto llama3 = config(SynthArch::kLlama3);
+  CHECK(llama3["architectures"][0] == "LlamaForCausalLM");
+  CHECK(llama3["rope_scaling"] == nlohmann::json{{"factor", 8.0},
+                                                 {"high_freq_factor", 4.0},
+                                                 {"low_freq_factor", 1.0},
+                                                 {"original_max_position_embeddings", 8192},
+                                                 {"rope_type", "llama3"}});
+  CHECK(llama3["rope_theta"] == 500000.0);
+  CHECK(llama3["head_dim"] == 64);
+  CHECK(llama3["tie_word_embeddings"] == false);
+  CHECK(llama3["bos_token_id"] == 501);
+  CHECK(llama3["eos_token_id"] == nlohmann::json{502, 509, 510});
+
+  const auto qwen2 = config(SynthArch::kQwen2);
+  CHECK(qwen2["architectures"][0] == "Qwen2ForCausalLM");
+  CHECK(qwen2["tie_word_embeddings"] == true);
+  CHECK_FALSE(qwen2.contains("head_dim"));
+  CHECK(qwen2["eos_token_id"] == 503);
+
+  const auto qwen3 = config(SynthArch::kQwen3);
+  CHECK(qwen3["architectures"][0] == "Qwen3ForCausalLM");
+  CHECK(qwen3["head_dim"] == 64);
+  CHECK(qwen3["rms_norm_eps"] == 1e-6);
+
+  const auto moe = config(SynthArch::kQwen3Moe);
+  CHECK(moe["architectures"][0] == "Qwen3MoeForCausalLM");
+  CHECK(moe["num_experts"] == 4);
+  CHECK(moe["num_experts_per_tok"] == 2);
+  CHECK(moe["moe_intermediate_size"] == 256);
+  // transformers writes config.json with sorted keys; so does synth for these families.
+  std::string previous;
+  for (const auto& [key, value] : moe.items()) {
+    CHECK(previous < key);
+    previous = key;
+  }
+}
+
+TEST_CASE("every preset of every family has about the advertised size", "[synth]") {
+  const auto n_parameters = [](SynthPreset preset, SynthArch arch) {
+    uint64_t n = 0;
+    for (const SynthTensor& t : SynthTensors(PresetShape(preset, arch))) {
+      uint64_t elements = 1;
+      for (int64_t dim : t.shape) elements *= static_cast<uint64_t>(dim);
+      n += elements;
+    }
+    return n;
+  };
+  CHECK(n_parameters(SynthPreset::kTiny, SynthArch::kLlama3) == 1836288);
+  CHECK(n_parameters(SynthPreset::kTiny, SynthArch::kQwen2) == 1706240);
+  CHECK(n_parameters(SynthPreset::kTiny, SynthArch::kQwen3) == 1705472);
+  CHECK(n_parameters(SynthPreset::kTiny, SynthArch::kQwen3Moe) == 2100736);
+  CHECK(n_parameters(SynthPreset::k1B, SynthArch::kQwen3Moe) == 1039208448);
+  CHECK(PresetShape(SynthPreset::k1B, SynthArch::kQwen3Moe).n_experts == 16);
+  CHECK(PresetShape(SynthPreset::k1B, SynthArch::kQwen3Moe).n_experts_used == 4);
+  // The llama default is unchanged by the family parameter.
+  CHECK(n_parameters(SynthPreset::kSmall, SynthArch::kLlama) == 33366528);
+}
+
+TEST_CASE("every family is byte-identical for a seed, whatever the threads", "[synth]") {
+  testing::TempDir dir;
+  for (SynthArch arch : kBpeArchs) {
+    const std::string name(SynthArchName(arch));
+    INFO(name);
+    Write(dir / (name + "-a"), {.arch = arch, .n_threads = 1});
+    Write(dir / (name + "-b"), {.arch = arch, .n_threads = 3});
+    Write(dir / (name + "-c"), {.arch = arch, .seed = 1});
+    const auto a = ReadDir(dir / (name + "-a"));
+    CHECK(a.size() == 5);
+    CHECK(a == ReadDir(dir / (name + "-b")));
+    const auto c = ReadDir(dir / (name + "-c"));
+    CHECK(c.at("model.safetensors") != a.at("model.safetensors"));
+    for (const char* file :
+         {"config.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json"}) {
+      CHECK(c.at(file) == a.at(file));
+    }
+  }
+}
+
+TEST_CASE("the pinned tiny f32 checkpoints of the families have not changed", "[synth]") {
+  // As for llama in synth_test.cc: benchmarks and demos depend on these exact bytes.
+  const std::map<SynthArch, std::string> pinned = {
+      {SynthArch::kLlama3, "909569f99e101eae6016c8ff6141b9d85694a9304829710a8aed7e6e8040033c"},
+      {SynthArch::kQwen2, "fc707285c6bc6186b16339d38ad0df5520a354da404dea0ddb28bde68932fb9f"},
+      {SynthArch::kQwen3, "94f58217eda667875f4f84b251347cfa3c6332dea51d5213aef14c6882f029db"},
+      {SynthArch::kQwen3Moe, "f1f4b3fb0fc036095597e9361bc01929055bd74b338d1bca44c0abde4f1afa85"},
+  };
+  testing::TempDir dir;
+  for (const auto& [arch, sha256] : pinned) {
+    const std::string name(SynthArchName(arch));
+    INFO(name);
+    Write(dir / name, {.arch = arch, .dtype = SynthDtype::kF32});
+    CHECK(Sha256Hex(testing::ReadFileBytes(dir / name / "model.safetensors")) == sha256);
+  }
+}
+
+TEST_CASE("a mixture of experts keeps the edge rows in expert 0", "[synth]") {
+  const SynthShape shape = PresetShape(SynthPreset::kTiny, SynthArch::kQwen3Moe);
+  for (const SynthTensor& tensor : SynthTensors(shape)) {
+    if (tensor.name != "model.layers.0.mlp.experts.0.down_proj.weight") continue;
+    std::vector<float> row(static_cast<size_t>(tensor.row_length()));
+    GenerateSynthRows(shape, tensor, 0, 1, 2, row);
+    CHECK(std::all_of(row.begin(), row.end(), [](float v) { return v == 0.0f; }));
+    GenerateSynthRows(shape, tensor, 0, 0, 1, row);
+    CHECK(std::any_of(row.begin(), row.end(), [](float v) { return v != 0.0f; }));
+    return;
+  }
+  FAIL("no expert 0 down_proj");
+}
+
+}  // namespace
+}  // namespace qtk
