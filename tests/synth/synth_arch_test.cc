@@ -1,4 +1,5 @@
-// `qtk synth --arch`: each family's files, sizes and vocabulary; determinism.
+// `qtk synth --arch`: each family's checkpoint converts as its real checkpoints do, the made-up
+// BPE vocabularies' pre-tokenizer hashes are in the converter's table, determinism.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -6,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "qtk/base/sha256.h"
+#include "qtk/convert/bpe_vocab.h"
+#include "qtk/model/model_input.h"
 #include "qtk/synth/synth.h"
 #include "qtk/tokenize/tokenizer.h"
 #include "test_support.h"
@@ -33,12 +36,74 @@ void Write(const fs::path& dir, const SynthOptions& options) {
   REQUIRE(result.ok());
 }
 
+const GgufValue* Find(const ModelInput& input, std::string_view key) {
+  for (const GgufKeyValue& kv : input.metadata()) {
+    if (kv.key == key) return &kv.value;
+  }
+  return nullptr;
+}
+
+std::string StringOf(const ModelInput& input, std::string_view key) {
+  const GgufValue* value = Find(input, key);
+  INFO(key);
+  REQUIRE(value != nullptr);
+  REQUIRE(value->AsString() != nullptr);
+  return *value->AsString();
+}
+
+uint64_t UintOf(const ModelInput& input, std::string_view key) {
+  const GgufValue* value = Find(input, key);
+  INFO(key);
+  REQUIRE(value != nullptr);
+  REQUIRE(value->AsUint().has_value());
+  return *value->AsUint();
+}
+
+// GGUF name -> GGUF shape (row length first).
+std::map<std::string, std::vector<int64_t>> TensorShapes(const ModelInput& input) {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const InputTensor& tensor : input.tensors()) shapes[tensor.name] = tensor.shape;
+  return shapes;
+}
+
+std::unique_ptr<ModelInput> Open(const fs::path& dir) {
+  Result<std::unique_ptr<ModelInput>> input = OpenModelInput(dir.string());
+  INFO(input.status().ToString());
+  REQUIRE(input.ok());
+  return std::move(*input);
+}
+
 TEST_CASE("arch names parse and print", "[synth]") {
   CHECK(SynthArchs().size() == 5);
   for (SynthArch arch : SynthArchs()) CHECK(ParseSynthArch(SynthArchName(arch)) == arch);
   CHECK(ParseSynthArch("Qwen3MoE") == SynthArch::kQwen3Moe);
   CHECK_FALSE(ParseSynthArch("mixtral").has_value());
   CHECK(SynthOptions{}.arch == SynthArch::kLlama);
+}
+
+// The converter identifies a BPE pre-tokenizer by hashing the ids of a check text; each made-up
+// vocabulary's hash must be in src/convert/bpe_pre_hashes.cc's second table. Recomputed here
+// from the tokenizer.json synth writes, for every preset, so the table cannot go stale.
+TEST_CASE("every made-up BPE vocabulary's pre-tokenizer hash is known", "[synth]") {
+  for (SynthArch arch : kBpeArchs) {
+    for (SynthPreset preset : kPresets) {
+      const SynthShape shape = PresetShape(preset, arch);
+      INFO(SynthArchName(arch) << " " << SynthPresetName(preset));
+      Result<Tokenizer> tokenizer =
+          Tokenizer::FromJson(SynthTokenizerJson(shape), "tokenizer.json");
+      INFO(tokenizer.status().ToString());
+      REQUIRE(tokenizer.ok());
+      // The ids fit the embedding: llama3 fills it, Qwen leaves 8 rows unused.
+      CHECK(tokenizer->n_ids() == shape.vocab_size - (arch == SynthArch::kLlama3 ? 0 : 8));
+      Result<std::vector<int32_t>> ids = tokenizer->Encode(BpeCheckText(), /*add_special=*/true);
+      REQUIRE(ids.ok());
+      const std::string chkhsh = BpeCheckHash(*ids);
+      INFO("chkhsh " << chkhsh);
+      const std::optional<std::string_view> pre = BpePreTokenizerName(chkhsh);
+      REQUIRE(pre.has_value());
+      CHECK(*pre == (arch == SynthArch::kLlama3 ? "llama-bpe" : "qwen2"));
+    }
+  }
 }
 
 TEST_CASE("the made-up vocabularies are byte-level BPE with the family's specials", "[synth]") {
@@ -138,6 +203,86 @@ TEST_CASE("every preset of every family has about the advertised size", "[synth]
   CHECK(PresetShape(SynthPreset::k1B, SynthArch::kQwen3Moe).n_experts_used == 4);
   // The llama default is unchanged by the family parameter.
   CHECK(n_parameters(SynthPreset::kSmall, SynthArch::kLlama) == 33366528);
+}
+
+// What convert_hf_to_gguf.py makes of each family, as qtk's converter reproduces it.
+TEST_CASE("each family's checkpoint converts to its GGUF architecture", "[synth]") {
+  testing::TempDir dir;
+  for (SynthArch arch : SynthArchs()) {
+    const std::string name(SynthArchName(arch));
+    INFO(name);
+    Write(dir / name, {.arch = arch});
+    const std::unique_ptr<ModelInput> input = Open(dir / name);
+    const auto shapes = TensorShapes(*input);
+    const SynthShape shape = PresetShape(SynthPreset::kTiny, arch);
+    CHECK(Find(*input, "tokenizer.ggml.tokens")->array_size() ==
+          static_cast<size_t>(shape.vocab_size));
+    CHECK(shapes.at("token_embd.weight") == std::vector<int64_t>{256, 512});
+    CHECK(shapes.at("blk.1.attn_k.weight") == std::vector<int64_t>{256, 128});
+    // What the script logs for real Llama 3 tokenizers too (their pair template repeats BOS).
+    const std::vector<std::string> expected_warnings =
+        arch == SynthArch::kLlama3
+            ? std::vector<std::string>{"Unknown separator token '<|begin_of_text|>' in "
+                                       "TemplateProcessing<pair>"}
+            : std::vector<std::string>{};
+    CHECK(input->warnings() == expected_warnings);
+    // Every tensor reads back (converted, permuted, stacked).
+    for (size_t i = 0; i < input->tensors().size(); ++i) {
+      std::vector<float> values(static_cast<size_t>(input->tensors()[i].n_elements()));
+      INFO(input->tensors()[i].name);
+      REQUIRE(input->ReadF32(i, values, 1).ok());
+    }
+    switch (arch) {
+      case SynthArch::kLlama:
+        CHECK(StringOf(*input, "general.architecture") == "llama");
+        CHECK(StringOf(*input, "tokenizer.ggml.model") == "llama");
+        CHECK_FALSE(shapes.contains("rope_freqs.weight"));
+        break;
+      case SynthArch::kLlama3:
+        CHECK(StringOf(*input, "general.architecture") == "llama");
+        CHECK(StringOf(*input, "tokenizer.ggml.model") == "gpt2");
+        CHECK(StringOf(*input, "tokenizer.ggml.pre") == "llama-bpe");
+        CHECK(shapes.at("rope_freqs.weight") == std::vector<int64_t>{32});
+        CHECK(shapes.contains("output.weight"));
+        CHECK(UintOf(*input, "llama.vocab_size") == 512);
+        CHECK(UintOf(*input, "tokenizer.ggml.bos_token_id") == 501);
+        CHECK(UintOf(*input, "tokenizer.ggml.eos_token_id") == 510);  // <|eot_id|>
+        CHECK(*Find(*input, "tokenizer.ggml.add_bos_token")->AsBool());
+        break;
+      case SynthArch::kQwen2:
+        CHECK(StringOf(*input, "general.architecture") == "qwen2");
+        CHECK(StringOf(*input, "tokenizer.ggml.model") == "gpt2");
+        CHECK(StringOf(*input, "tokenizer.ggml.pre") == "qwen2");
+        CHECK(shapes.at("blk.0.attn_q.bias") == std::vector<int64_t>{256});
+        CHECK(shapes.at("blk.0.attn_k.bias") == std::vector<int64_t>{128});
+        CHECK(shapes.at("blk.0.attn_v.bias") == std::vector<int64_t>{128});
+        CHECK_FALSE(shapes.contains("output.weight"));  // tied
+        break;
+      case SynthArch::kQwen3:
+      case SynthArch::kQwen3Moe:
+        CHECK(StringOf(*input, "tokenizer.ggml.model") == "gpt2");
+        CHECK(StringOf(*input, "tokenizer.ggml.pre") == "qwen2");
+        CHECK(shapes.at("blk.0.attn_q_norm.weight") == std::vector<int64_t>{64});
+        CHECK(shapes.at("blk.1.attn_k_norm.weight") == std::vector<int64_t>{64});
+        CHECK(UintOf(*input, "tokenizer.ggml.eos_token_id") == 503);  // <|im_end|>
+        CHECK(Find(*input, "tokenizer.ggml.tokens")->strings()[504] == "[PAD504]");
+        if (arch == SynthArch::kQwen3) {
+          CHECK(StringOf(*input, "general.architecture") == "qwen3");
+          CHECK(shapes.contains("blk.0.ffn_gate.weight"));
+          break;
+        }
+        CHECK(StringOf(*input, "general.architecture") == "qwen3moe");
+        CHECK(UintOf(*input, "qwen3moe.expert_count") == 4);
+        CHECK(UintOf(*input, "qwen3moe.expert_used_count") == 2);
+        CHECK(UintOf(*input, "qwen3moe.expert_feed_forward_length") == 256);
+        CHECK(shapes.at("blk.0.ffn_gate_exps.weight") == std::vector<int64_t>{256, 256, 4});
+        CHECK(shapes.at("blk.0.ffn_up_exps.weight") == std::vector<int64_t>{256, 256, 4});
+        CHECK(shapes.at("blk.1.ffn_down_exps.weight") == std::vector<int64_t>{256, 256, 4});
+        CHECK(shapes.at("blk.0.ffn_gate_inp.weight") == std::vector<int64_t>{256, 4});
+        CHECK_FALSE(shapes.contains("blk.0.ffn_gate.weight"));
+        break;
+    }
+  }
 }
 
 TEST_CASE("every family is byte-identical for a seed, whatever the threads", "[synth]") {
