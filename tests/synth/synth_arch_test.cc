@@ -1,5 +1,5 @@
 // `qtk synth --arch`: each family's checkpoint converts as its real checkpoints do, the made-up
-// BPE vocabularies' pre-tokenizer hashes are in the converter's table, determinism.
+// BPE vocabularies' pre-tokenizer hashes are in the converter's table, determinism, the CLI.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -334,6 +334,35 @@ TEST_CASE("a mixture of experts keeps the edge rows in expert 0", "[synth]") {
     return;
   }
   FAIL("no expert 0 down_proj");
+}
+
+TEST_CASE("qtk synth --arch on the command line", "[synth][cli]") {
+  testing::TempDir dir;
+  const testing::CommandResult ok =
+      testing::RunQtk({"synth", "--arch", "qwen3moe", (dir / "moe").string(), "--seed", "2"});
+  CHECK(ok.exit_code == 0);
+  CHECK_THAT(ok.out, Catch::Contains("qwen3moe, preset tiny, seed 2, bf16, 2100736 parameters"));
+  CHECK_THAT(ok.out, Catch::Contains("tokenizer.json"));
+  Write(dir / "lib", {.arch = SynthArch::kQwen3Moe, .seed = 2});
+  CHECK(ReadDir(dir / "moe") == ReadDir(dir / "lib"));
+
+  // The demo's next step: quantize the directory.
+  const testing::CommandResult quantized = testing::RunQtk(
+      {"quantize", (dir / "moe").string(), (dir / "moe-Q4_K_M.gguf").string(), "Q4_K_M"});
+  INFO(quantized.err);
+  CHECK(quantized.exit_code == 0);
+  CHECK(fs::exists(dir / "moe-Q4_K_M.gguf"));
+
+  const testing::CommandResult bad =
+      testing::RunQtk({"synth", "--arch", "mixtral", (dir / "x").string()});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err,
+             Catch::Contains("--arch: mixtral not in {llama,llama3,qwen2,qwen3,qwen3moe}"));
+  CHECK_FALSE(fs::exists(dir / "x" / "config.json"));
+
+  const testing::CommandResult help = testing::RunQtk({"synth", "--help"});
+  CHECK_THAT(help.out, Catch::Contains("--arch"));
+  CHECK_THAT(help.out, Catch::Contains("qwen3moe"));
 }
 
 }  // namespace
