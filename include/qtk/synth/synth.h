@@ -146,6 +146,7 @@ std::string SynthConfigJson(const SynthShape& shape, SynthDtype dtype);
 // fills vocab_size exactly, the qwen families (one vocabulary) leave the last 8 ids unused
 // (the converter writes them as [PAD<id>], as for Qwen's real padding). None of these files
 // depends on the seed or the dtype.
+// REQUIRES: shape.vocab_size >= 267 (the byte-level characters, the specials, the padding).
 std::string SynthTokenizerJson(const SynthShape& shape);
 std::string SynthTokenizerConfigJson(const SynthShape& shape);
 std::string SynthGenerationConfigJson(const SynthShape& shape);
