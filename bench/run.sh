@@ -4,6 +4,7 @@
 #   bench/run.sh                       1B BF16 checkpoint, the default types, 3 runs each
 #   bench/run.sh --types Q8_0,Q4_K_M   other types
 #   bench/run.sh --preset small        a quick run on the 33M model
+#   bench/run.sh --arch qwen3moe       another model family (qtk synth --arch; default llama)
 #   bench/run.sh --runs 5 --work DIR   more runs; keep the data in DIR (default: bench-work/)
 #
 # It makes the checkpoint with `qtk synth` (once; kept in the work directory), warms the page
@@ -18,6 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+arch=llama
 preset=1b
 dtype=bf16
 types=Q8_0,Q4_0,Q4_K_M,Q6_K,int4-g128,nf4
@@ -27,13 +29,14 @@ work=bench-work
 build=${QTK_BUILD_DIR:-build}
 while [ $# -gt 0 ]; do
   case "$1" in
+    --arch) arch=$2; shift 2 ;;
     --preset) preset=$2; shift 2 ;;
     --dtype) dtype=$2; shift 2 ;;
     --types) types=$2; shift 2 ;;
     --one-pass) one_pass_types=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -48,9 +51,10 @@ log() { echo "bench: $*" >&2; }
 
 mkdir -p "$work"
 model=$work/model-$preset-$dtype
+[ "$arch" = llama ] || model=$work/model-$arch-$preset-$dtype
 if [ ! -f "$model/config.json" ]; then
-  log "writing the $preset $dtype checkpoint to $model"
-  "$qtk" synth "$model" --preset "$preset" --dtype "$dtype" -f >&2
+  log "writing the $arch $preset $dtype checkpoint to $model"
+  "$qtk" synth "$model" --arch "$arch" --preset "$preset" --dtype "$dtype" -f >&2
 fi
 input_bytes=$(du -cb "$model"/*.safetensors | tail -n 1 | cut -f 1)
 largest_f32=$("$qtk" inspect --json "$model" |

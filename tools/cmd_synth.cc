@@ -1,5 +1,6 @@
-// qtk synth OUT_DIR [--preset tiny|small|1b] [--seed N] [--dtype f32|f16|bf16]: write a
-// deterministic Llama-shaped Hugging Face checkpoint (qtk/synth/synth.h).
+// qtk synth OUT_DIR [--arch llama|llama3|qwen2|qwen3|qwen3moe] [--preset tiny|small|1b]
+// [--seed N] [--dtype f32|f16|bf16]: write a deterministic Hugging Face checkpoint of one
+// model family (qtk/synth/synth.h).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -8,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "commands.h"
 #include "qtk/base/units.h"
@@ -18,6 +20,7 @@ namespace {
 
 struct SynthCommandOptions {
   std::string out_dir;
+  std::string arch = "llama";
   std::string preset = "tiny";
   uint64_t seed = 0;
   std::string dtype = "bf16";
@@ -29,7 +32,8 @@ struct SynthCommandOptions {
 // "5GB" (10^9), "512MiB" (2^20), "1000000": transformers' convert_file_size_to_int.
 int RunSynth(const SynthCommandOptions& command) {
   SynthOptions options;
-  options.preset = *ParseSynthPreset(command.preset);  // CLI11 checked the names
+  options.arch = *ParseSynthArch(command.arch);  // CLI11 checked the names
+  options.preset = *ParseSynthPreset(command.preset);
   options.dtype = *ParseSynthDtype(command.dtype);
   options.seed = command.seed;
   options.n_threads = command.threads;
@@ -51,10 +55,10 @@ int RunSynth(const SynthCommandOptions& command) {
   }
   Result<SynthResult> result = WriteSynthCheckpoint(command.out_dir, options);
   if (!result.ok()) return ReportError(result.status());
-  std::printf("wrote %s: preset %s, seed %" PRIu64 ", %s, %" PRIu64 " parameters, %" PRIu64
+  std::printf("wrote %s: %s, preset %s, seed %" PRIu64 ", %s, %" PRIu64 " parameters, %" PRIu64
               " bytes of weights\n",
-              command.out_dir.c_str(), command.preset.c_str(), command.seed, command.dtype.c_str(),
-              result->n_parameters, result->n_data_bytes);
+              command.out_dir.c_str(), command.arch.c_str(), command.preset.c_str(), command.seed,
+              command.dtype.c_str(), result->n_parameters, result->n_data_bytes);
   for (const std::string& file : result->files) std::printf("  %s\n", file.c_str());
   return kExitOk;
 }
@@ -64,9 +68,18 @@ int RunSynth(const SynthCommandOptions& command) {
 void AddSynthCommand(CLI::App& app, CommandRunner& runner) {
   auto options = std::make_shared<SynthCommandOptions>();
   CLI::App* command = app.add_subcommand(
-      "synth", "Write a deterministic Llama-shaped Hugging Face checkpoint (no download needed)");
+      "synth",
+      "Write a deterministic Hugging Face checkpoint of a model family (no download needed)");
   command->add_option("out_dir", options->out_dir, "Directory to write the checkpoint into")
       ->required();
+  std::vector<std::string> arch_names;
+  for (SynthArch arch : SynthArchs()) arch_names.emplace_back(SynthArchName(arch));
+  command
+      ->add_option("--arch", options->arch,
+                   "Model family: llama (Llama 2, SentencePiece), llama3, qwen2, qwen3, qwen3moe "
+                   "(tokenizer.json BPE)")
+      ->check(CLI::IsMember(arch_names))
+      ->capture_default_str();
   command->add_option("--preset", options->preset, "Model size: tiny (1.7M), small (33M), 1b")
       ->check(CLI::IsMember({"tiny", "small", "1b"}))
       ->capture_default_str();

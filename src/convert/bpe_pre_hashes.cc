@@ -1,7 +1,8 @@
 // get_vocab_base_pre's table of pre-tokenizer check hashes (chkhsh -> tokenizer.ggml.pre), as
 // convert_hf_to_gguf.py lists them (llama.cpp of August 2026, the testdata's reference build).
 // Where the script lists a hash twice, its later entry wins (the checks are consecutive ifs);
-// so does it here.
+// so does it here. A second table, apart from the script's, names the made-up vocabularies
+// `qtk synth` writes (the script does not know them).
 #include <utility>
 
 #include "qtk/convert/bpe_vocab.h"
@@ -98,10 +99,28 @@ constexpr Entry kPreTokenizers[] = {
     {"62f6fb0a6fd5098caeabb19b07a5c1099cafc8b9c40eab6ea89ece4ec02fbc57", "sarvam-moe"},
 };
 
+// qtk synth's made-up vocabularies (src/synth/synth_bpe.cc), one per family and preset, each
+// named for the pre-tokenizer whose regex it uses. Not llama.cpp's: only qtk converts these.
+// tests/synth/ recomputes every hash from the tokenizer.json synth writes, so a change to the
+// generated vocabulary fails there until this table follows it.
+constexpr Entry kSynthPreTokenizers[] = {
+    // --arch llama3: --preset tiny, small, 1b.
+    {"5ec046b75fca53c77fba635f48a58fbae4b2f59359f44e7aff72a8573a60d618", "llama-bpe"},
+    {"57abde7b571ebdc02cf13fe34efe3ab0a5eefcafb5d8dd9754699ca24d758794", "llama-bpe"},
+    {"728b6afac43d223d5f0870d4a7cfa488cac4be9b4da1f96d4ef5023669fa8750", "llama-bpe"},
+    // --arch qwen2, qwen3 and qwen3moe (one vocabulary): --preset tiny, small, 1b.
+    {"f87654544f614123e425d10228dcd1800ec8761b41a639cc0e8522a063c9c8df", "qwen2"},
+    {"6bd83aaece9ba76a64d87feb6be65f851c9cf41856b8651e5e53f8b36b9eb27b", "qwen2"},
+    {"a482d435daac414490eac64f64a9265bb8c22828556aa918473859ff5872b5fe", "qwen2"},
+};
+
 }  // namespace
 
 std::optional<std::string_view> BpePreTokenizerName(std::string_view chkhsh) {
   for (const auto& [hash, name] : kPreTokenizers) {
+    if (hash == chkhsh) return name;
+  }
+  for (const auto& [hash, name] : kSynthPreTokenizers) {
     if (hash == chkhsh) return name;
   }
   return std::nullopt;

@@ -1,12 +1,11 @@
-// `qtk synth`: presets, the tensor list, config.json, the tokenizer, and the streaming
-// writer that puts them on disk (weights in synth_weights.cc).
+// `qtk synth`: names, the SentencePiece tokenizer, and the streaming writer that puts a
+// checkpoint on disk (shapes and config files in synth_model.cc, weights in synth_weights.cc).
 #include "qtk/synth/synth.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <system_error>
 
 #include "base/parallel.h"
@@ -56,115 +55,37 @@ std::optional<SynthDtype> ParseSynthDtype(std::string_view name) {
   return std::nullopt;
 }
 
-SynthShape PresetShape(SynthPreset preset) {
-  switch (preset) {
-    case SynthPreset::kTiny:
-      return {.hidden_size = 256,
-              .intermediate_size = 768,
-              .n_layer = 2,
-              .n_head = 4,
-              .n_head_kv = 2,
-              .vocab_size = 512,
-              .context_length = 2048};
-    case SynthPreset::kSmall:
-      return {.hidden_size = 512,
-              .intermediate_size = 1536,
-              .n_layer = 8,
-              .n_head = 8,
-              .n_head_kv = 4,
-              .vocab_size = 8000,
-              .context_length = 2048,
-              .tie_word_embeddings = false};
-    case SynthPreset::k1B:
-      return {.hidden_size = 2048,
-              .intermediate_size = 8192,
-              .n_layer = 16,
-              .n_head = 32,
-              .n_head_kv = 8,
-              .vocab_size = 32000,
-              .context_length = 4096,
-              .rope_theta = 500000.0};
-  }
-  return {};
-}
-
-std::vector<SynthTensor> SynthTensors(const SynthShape& s) {
-  const int64_t head_dim = s.hidden_size / s.n_head;
-  const int64_t kv_dim = head_dim * s.n_head_kv;
-  std::vector<SynthTensor> tensors;
-  tensors.push_back(
-      {"model.embed_tokens.weight", {s.vocab_size, s.hidden_size}, SynthTensorKind::kEmbedding});
-  for (int64_t layer = 0; layer < s.n_layer; ++layer) {
-    const std::string p = "model.layers." + std::to_string(layer) + ".";
-    const auto linear = [&](const std::string& name, int64_t rows, int64_t columns) {
-      tensors.push_back({p + name, {rows, columns}, SynthTensorKind::kLinear});
-    };
-    linear("self_attn.q_proj.weight", s.hidden_size, s.hidden_size);
-    linear("self_attn.k_proj.weight", kv_dim, s.hidden_size);
-    linear("self_attn.v_proj.weight", kv_dim, s.hidden_size);
-    linear("self_attn.o_proj.weight", s.hidden_size, s.hidden_size);
-    linear("mlp.gate_proj.weight", s.intermediate_size, s.hidden_size);
-    linear("mlp.up_proj.weight", s.intermediate_size, s.hidden_size);
-    linear("mlp.down_proj.weight", s.hidden_size, s.intermediate_size);
-    tensors.push_back({p + "input_layernorm.weight", {s.hidden_size}, SynthTensorKind::kNorm});
-    tensors.push_back(
-        {p + "post_attention_layernorm.weight", {s.hidden_size}, SynthTensorKind::kNorm});
-  }
-  tensors.push_back({"model.norm.weight", {s.hidden_size}, SynthTensorKind::kNorm});
-  if (!s.tie_word_embeddings) {
-    tensors.push_back({"lm_head.weight", {s.vocab_size, s.hidden_size}, SynthTensorKind::kOutput});
-  }
-  return tensors;
-}
-
 namespace {
 
-std::string_view TorchDtype(SynthDtype dtype) {
-  switch (dtype) {
-    case SynthDtype::kF32:
-      return "float32";
-    case SynthDtype::kF16:
-      return "float16";
-    case SynthDtype::kBF16:
-      return "bfloat16";
-  }
-  return "?";
-}
-
-std::string_view SafetensorsDtypeName(SynthDtype dtype) {
-  switch (dtype) {
-    case SynthDtype::kF32:
-      return "F32";
-    case SynthDtype::kF16:
-      return "F16";
-    case SynthDtype::kBF16:
-      return "BF16";
-  }
-  return "?";
-}
+constexpr SynthArch kSynthArchs[] = {SynthArch::kLlama, SynthArch::kLlama3, SynthArch::kQwen2,
+                                     SynthArch::kQwen3, SynthArch::kQwen3Moe};
 
 }  // namespace
 
-std::string SynthConfigJson(const SynthShape& s, SynthDtype dtype) {
-  nlohmann::ordered_json config;
-  config["architectures"] = {"LlamaForCausalLM"};
-  config["model_type"] = "llama";
-  config["hidden_size"] = s.hidden_size;
-  config["intermediate_size"] = s.intermediate_size;
-  config["num_hidden_layers"] = s.n_layer;
-  config["num_attention_heads"] = s.n_head;
-  config["num_key_value_heads"] = s.n_head_kv;
-  config["vocab_size"] = s.vocab_size;
-  config["max_position_embeddings"] = s.context_length;
-  config["rms_norm_eps"] = s.rms_norm_eps;
-  config["rope_theta"] = s.rope_theta;
-  config["hidden_act"] = "silu";
-  config["tie_word_embeddings"] = s.tie_word_embeddings;
-  config["bos_token_id"] = 1;
-  config["eos_token_id"] = 2;
-  config["torch_dtype"] = TorchDtype(dtype);
-  return config.dump(2) + "\n";
+std::string_view SynthArchName(SynthArch arch) {
+  switch (arch) {
+    case SynthArch::kLlama:
+      return "llama";
+    case SynthArch::kLlama3:
+      return "llama3";
+    case SynthArch::kQwen2:
+      return "qwen2";
+    case SynthArch::kQwen3:
+      return "qwen3";
+    case SynthArch::kQwen3Moe:
+      return "qwen3moe";
+  }
+  return "?";
 }
+
+std::optional<SynthArch> ParseSynthArch(std::string_view name) {
+  for (SynthArch arch : kSynthArchs) {
+    if (EqualsIgnoreCase(name, SynthArchName(arch))) return arch;
+  }
+  return std::nullopt;
+}
+
+std::span<const SynthArch> SynthArchs() { return kSynthArchs; }
 
 SentencePieceModel SynthTokenizer(int64_t vocab_size) {
   SentencePieceModel model;
@@ -216,6 +137,18 @@ SentencePieceModel SynthTokenizer(int64_t vocab_size) {
 }
 
 namespace {
+
+std::string_view SafetensorsDtypeName(SynthDtype dtype) {
+  switch (dtype) {
+    case SynthDtype::kF32:
+      return "F32";
+    case SynthDtype::kF16:
+      return "F16";
+    case SynthDtype::kBF16:
+      return "BF16";
+  }
+  return "?";
+}
 
 // Generated bytes per chunk: bounds memory whatever the tensor size.
 constexpr int64_t kChunkElements = int64_t{4} << 20;
@@ -347,12 +280,31 @@ std::span<const uint8_t> AsBytes(const std::string& text) {
 
 namespace {
 
+struct SmallFile {
+  std::string name;
+  std::string contents;
+};
+
+// The tokenizer's files (and the BPE families' generation_config.json), written after the
+// weights and before config.json.
+std::vector<SmallFile> TokenizerFiles(const SynthShape& shape) {
+  if (shape.arch == SynthArch::kLlama) {
+    const std::vector<uint8_t> model =
+        SerializeSentencePieceModel(SynthTokenizer(shape.vocab_size));
+    return {{"tokenizer.model", std::string(model.begin(), model.end())}};
+  }
+  return {{"tokenizer.json", SynthTokenizerJson(shape)},
+          {"tokenizer_config.json", SynthTokenizerConfigJson(shape)},
+          {"generation_config.json", SynthGenerationConfigJson(shape)}};
+}
+
 // The files of the checkpoint, in writing order.
-std::vector<std::string> OutputFileNames(const std::vector<Shard>& shards) {
+std::vector<std::string> OutputFileNames(const std::vector<Shard>& shards,
+                                         const std::vector<SmallFile>& tokenizer_files) {
   std::vector<std::string> names;
   for (const Shard& shard : shards) names.push_back(shard.file);
   if (shards.size() > 1) names.push_back("model.safetensors.index.json");
-  names.push_back("tokenizer.model");
+  for (const SmallFile& file : tokenizer_files) names.push_back(file.name);
   names.push_back("config.json");
   return names;
 }
@@ -388,10 +340,11 @@ Result<SynthResult> WriteSynthCheckpoint(const std::string& out_dir, const Synth
     return Status::IOError(out_dir + ": cannot create the output directory" +
                            (error ? ": " + error.message() : std::string()));
   }
-  const SynthShape shape = PresetShape(options.preset);
+  const SynthShape shape = PresetShape(options.preset, options.arch);
   const std::vector<SynthTensor> tensors = SynthTensors(shape);
   const std::vector<Shard> shards = PlanShards(tensors, options.dtype, options.max_shard_bytes);
-  const std::vector<std::string> names = OutputFileNames(shards);
+  const std::vector<SmallFile> tokenizer_files = TokenizerFiles(shape);
+  const std::vector<std::string> names = OutputFileNames(shards, tokenizer_files);
   if (!options.overwrite) QTK_RETURN_IF_ERROR(CheckNoneExist(dir, names));
 
   SynthResult result;
@@ -407,9 +360,9 @@ Result<SynthResult> WriteSynthCheckpoint(const std::string& out_dir, const Synth
   if (shards.size() > 1) {
     QTK_RETURN_IF_ERROR(WriteIndex(dir, shards, tensors, progress.bytes_total, options.overwrite));
   }
-  QTK_RETURN_IF_ERROR(WriteSmallFile(dir / "tokenizer.model",
-                                     SerializeSentencePieceModel(SynthTokenizer(shape.vocab_size)),
-                                     options.overwrite));
+  for (const SmallFile& file : tokenizer_files) {
+    QTK_RETURN_IF_ERROR(WriteSmallFile(dir / file.name, AsBytes(file.contents), options.overwrite));
+  }
   QTK_RETURN_IF_ERROR(WriteSmallFile(
       dir / "config.json", AsBytes(SynthConfigJson(shape, options.dtype)), options.overwrite));
   for (const std::string& name : names) result.files.push_back((dir / name).string());

@@ -118,6 +118,8 @@ float BaseScale(const SynthTensor& tensor) {
       return 0.02f;
     case SynthTensorKind::kNorm:
       return 0.05f;
+    case SynthTensorKind::kBias:
+      return 0.1f;
     case SynthTensorKind::kOutput:
     case SynthTensorKind::kLinear:
       return 0.5f / std::sqrt(static_cast<float>(tensor.row_length()));
@@ -125,11 +127,27 @@ float BaseScale(const SynthTensor& tensor) {
   return 0.02f;
 }
 
-// Layer 0's edge rows: quantizers must survive an all-zero row and a row of tiny values.
+// Layer 0's edge rows (expert 0's in a mixture of experts): quantizers must survive an
+// all-zero row and a row of tiny values.
 float EdgeRowFactor(const SynthTensor& tensor, int64_t row) {
-  if (tensor.name == "model.layers.0.mlp.down_proj.weight" && row == 1) return 0.0f;
-  if (tensor.name == "model.layers.0.mlp.up_proj.weight" && row == 2) return 1e-6f;
+  const std::string& n = tensor.name;
+  if (row == 1 && (n == "model.layers.0.mlp.down_proj.weight" ||
+                   n == "model.layers.0.mlp.experts.0.down_proj.weight")) {
+    return 0.0f;
+  }
+  if (row == 2 && (n == "model.layers.0.mlp.up_proj.weight" ||
+                   n == "model.layers.0.mlp.experts.0.up_proj.weight")) {
+    return 1e-6f;
+  }
   return 1.0f;
+}
+
+// The per-column factors of a tensor's rows; none for a bias (it reads no input).
+std::vector<float> ColumnFactors(const SynthShape& shape, const SynthTensor& tensor,
+                                 uint64_t seed) {
+  if (tensor.kind == SynthTensorKind::kBias) return {};
+  return ReadsResidualStream(tensor) ? HiddenOutlierFactors(shape, seed)
+                                     : OwnOutlierFactors(tensor, seed);
 }
 
 }  // namespace
@@ -137,8 +155,7 @@ float EdgeRowFactor(const SynthTensor& tensor, int64_t row) {
 void GenerateSynthRows(const SynthShape& shape, const SynthTensor& tensor, uint64_t seed,
                        int64_t row_begin, int64_t row_end, std::span<float> out) {
   const int64_t row_length = tensor.row_length();
-  const std::vector<float> columns = ReadsResidualStream(tensor) ? HiddenOutlierFactors(shape, seed)
-                                                                 : OwnOutlierFactors(tensor, seed);
+  const std::vector<float> columns = ColumnFactors(shape, tensor, seed);
   const bool use_columns = static_cast<int64_t>(columns.size()) == row_length;
   const float base = BaseScale(tensor);
   const uint64_t tensor_seed = Mix(seed, Fnv1a(tensor.name));

@@ -31,7 +31,8 @@ std::string_view BpeCheckText();
 // SHA-256 (hex) of Python's str() of the id list: "[1, 2, 3]" (chkhsh).
 std::string BpeCheckHash(std::span<const int32_t> ids);
 
-// get_vocab_base_pre's table: the tokenizer.ggml.pre name of a chkhsh; nullopt if unknown.
+// get_vocab_base_pre's table, then qtk synth's made-up vocabularies: the tokenizer.ggml.pre
+// name of a chkhsh; nullopt if unknown.
 std::optional<std::string_view> BpePreTokenizerName(std::string_view chkhsh);
 
 // The tokenizer.* metadata for a model directory's tokenizer.json (`sources.tokenizer_json`
