@@ -4,10 +4,14 @@
 
 #include <algorithm>
 #include <bit>
+#include <cassert>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "qtk/base/float_convert.h"
+#include "qtk/format/ggml_type.h"
+#include "qtk/quant/quantize.h"
 
 namespace qtk {
 namespace {
@@ -61,24 +65,21 @@ void RoundQ8KBlock(std::span<float> block) {
   for (float& x : block) x = d * std::min(127.0f, NearestInt(iscale * x));
 }
 
-// Q4_0 (quantize_row_q4_0_ref): the value of largest magnitude max sets d = max/−8,
-// q = min(15, trunc(x/d + 8.5)), x̂ = (q − 8)·d with d kept as F16.
-void RoundQ4Block32(std::span<float> block) {
-  float amax = 0;
-  float max = 0;
-  for (float x : block) {
-    if (std::fabs(x) > amax) {
-      amax = std::fabs(x);
-      max = x;
-    }
-  }
-  const float d = max / -8;
-  const float id = d != 0 ? 1.0f / d : 0.0f;
-  const float stored_d = F16ToF32(F32ToF16(d));
-  for (float& x : block) {
-    const float q = std::min(15.0f, std::trunc(x * id + 8.5f));
-    x = (q - 8) * stored_d;
-  }
+// Q4_0 (a KV cache's; ggml's from_float for Q4_0 is quantize_row_q4_0_ref): qtk's own Q4_0
+// kernel, bit-identical to it, there and back, over the whole 32-blocks of the row.
+void RoundQ4Blocks(std::span<float> row) {
+  const size_t n = row.size() / 32 * 32;
+  if (n == 0) return;
+  const std::span<float> blocks = row.first(n);
+  const auto length = static_cast<int64_t>(n);
+  std::vector<uint8_t> bytes(GgmlRowBytes(GgmlType::kQ4_0, length));
+  QuantizeOptions options;
+  options.check_finite = false;  // values are rounded as they are, NaN included, as ggml does
+  const Status quantized = QuantizeRows(GgmlType::kQ4_0, blocks, length, bytes, options);
+  const Status decoded = DequantizeRows(GgmlType::kQ4_0, bytes, length, blocks);
+  assert(quantized.ok() && decoded.ok());  // sizes are right by construction
+  (void)quantized;
+  (void)decoded;
 }
 
 }  // namespace
@@ -113,7 +114,7 @@ void RoundActivations(ActivationFormat format, std::span<float> row) {
       for (size_t i = 0; i + 32 <= row.size(); i += 32) RoundQ8Block32(row.subspan(i, 32));
       return;
     case ActivationFormat::kQ4_0:
-      for (size_t i = 0; i + 32 <= row.size(); i += 32) RoundQ4Block32(row.subspan(i, 32));
+      RoundQ4Blocks(row);
       return;
     case ActivationFormat::kQ8_K:
       for (size_t i = 0; i + 256 <= row.size(); i += 256) RoundQ8KBlock(row.subspan(i, 256));
