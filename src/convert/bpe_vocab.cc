@@ -3,6 +3,7 @@
 
 #include "base/json_util.h"
 #include "base/string_util.h"
+#include "convert/hparams.h"
 #include "convert/special_vocab.h"
 #include "qtk/base/sha256.h"
 #include "qtk/tokenize/tokenizer.h"
@@ -16,20 +17,11 @@ constexpr int32_t kControl = 3;
 constexpr int32_t kUserDefined = 4;
 constexpr int32_t kUnused = 5;
 
-// The vocabulary is padded to vocab_size with "[PADn]" tokens: a hostile config must not ask
-// for any amount of memory (the largest real vocabularies have about 2^18 tokens).
-constexpr int64_t kMaxVocabSize = int64_t{1} << 24;
-
 // self.hparams.get("vocab_size", len(tokenizer.vocab)).
 Result<int64_t> VocabSize(const HfModelConfig& config, const Tokenizer& tokenizer) {
-  QTK_ASSIGN_OR_RETURN(const Json hparams, ParseJsonObject(config.text, config.path));
-  Json merged = hparams;
-  if (const Json* text_config = FindNonNull(hparams, "text_config");
-      text_config != nullptr && text_config->is_object()) {
-    merged.update(Json(*text_config));
-  }
+  QTK_ASSIGN_OR_RETURN(const Json hparams, LoadHparams(config.text, config.path));
   int64_t size = tokenizer.n_pieces();
-  if (auto it = merged.find("vocab_size"); it != merged.end()) {
+  if (auto it = hparams.find("vocab_size"); it != hparams.end()) {
     const std::optional<int64_t> value = PythonInt(*it);
     if (!value || *value < 0) {
       return JsonTypeError(config.path, "vocab_size", "a non-negative integer", *it);
@@ -143,7 +135,7 @@ Result<ModelMetadata> BuildBpeTokenizerMetadata(const HfModelConfig& config, Voc
   QTK_ASSIGN_OR_RETURN(SpecialVocabResult special,
                        LoadSpecialVocab(sources, /*load_merges=*/true, std::nullopt));
   result.warnings = special.warnings;
-  for (GgufKeyValue& kv : SpecialVocabMetadata(special, result.warnings)) {
+  for (GgufKeyValue& kv : SpecialVocabMetadata(special.special, special.merges)) {
     result.metadata.push_back(std::move(kv));
   }
   return result;

@@ -6,6 +6,7 @@
 #include "base/json_util.h"
 #include "base/string_util.h"
 #include "convert/hf_naming.h"
+#include "convert/hparams.h"
 #include "qtk/convert/architecture.h"
 #include "qtk/convert/bpe_vocab.h"
 
@@ -13,17 +14,6 @@ namespace qtk {
 namespace {
 
 constexpr uint32_t kGgmlQuantizationVersion = 2;  // GGML_QNT_VERSION
-
-// ModelBase.load_hparams + TextModel.__init__: text_config's keys move to the top level.
-Result<Json> LoadHparams(std::string_view text, std::string_view path) {
-  QTK_ASSIGN_OR_RETURN(Json config, ParseJsonObject(text, path));
-  if (const Json* text_config = FindNonNull(config, "text_config")) {
-    // A copy: update() inserts into `config`, which may move the object text_config points
-    // into (an ordered_json object is a vector).
-    if (text_config->is_object()) config.update(Json(*text_config));
-  }
-  return config;
-}
 
 // find_hparam(keys): the first key present, even if its value is null.
 const Json* FirstPresent(const Json& hparams, std::span<const std::string_view> keys,
@@ -295,6 +285,16 @@ void SetValue(std::vector<GgufKeyValue>& metadata, std::string key, GgufValue va
 }
 
 }  // namespace
+
+Result<Json> LoadHparams(std::string_view text, std::string_view path) {
+  QTK_ASSIGN_OR_RETURN(Json config, ParseJsonObject(text, path));
+  if (const Json* text_config = FindNonNull(config, "text_config")) {
+    // A copy: update() inserts into `config`, which may move the object text_config points
+    // into (an ordered_json object is a vector).
+    if (text_config->is_object()) config.update(Json(*text_config));
+  }
+  return config;
+}
 
 Result<HfModelConfig> ParseHfModelConfig(std::string text, std::string path) {
   QTK_ASSIGN_OR_RETURN(const Json hparams, LoadHparams(text, path));

@@ -5,6 +5,7 @@
 
 #include "base/json_util.h"
 #include "base/string_util.h"
+#include "convert/hparams.h"
 #include "convert/special_vocab.h"
 #include "qtk/convert/sentencepiece.h"
 
@@ -14,10 +15,8 @@ namespace {
 constexpr float kPadScore = -10000.0f;
 constexpr float kAddedTokenScore = -1000.0f;
 
-// find_hparam(["vocab_size_per_layer_input", "vocab_size"], optional=True) or n_pieces.
-// The vocabulary is padded to vocab_size with "[PADn]" tokens, so a hostile config could
-// ask for any amount of memory; the largest real vocabularies have about 2^18 tokens.
-constexpr int64_t kMaxVocabSize = int64_t{1} << 24;
+// find_hparam(["vocab_size_per_layer_input", "vocab_size"], optional=True) or n_pieces, at
+// most kMaxVocabSize.
 
 Result<size_t> VocabSize(const Json& config, const VocabSources& sources, size_t n_pieces) {
   for (std::string_view key : {"vocab_size_per_layer_input", "vocab_size"}) {
@@ -177,7 +176,6 @@ Result<VocabResult> BuildSentencePieceVocab(const SentencePieceModel& model,
   QTK_ASSIGN_OR_RETURN(SpecialVocabResult special,
                        LoadSpecialVocab(sources, /*load_merges=*/false, vocab.tokens.size()));
   result.warnings.insert(result.warnings.end(), special.warnings.begin(), special.warnings.end());
-  SpecialVocabMetadata(special, result.warnings);  // types without a GGUF key are warned about
   result.special = std::move(special.special);
   return result;
 }
@@ -194,10 +192,7 @@ std::vector<GgufKeyValue> SentencePieceVocabMetadata(const VocabResult& result) 
       {"tokenizer.ggml.token_type",
        GgufValue::ArrayOf<int32_t>(GgufValueType::kInt32,
                                    std::span<const int32_t>(result.vocab.token_types))});
-  SpecialVocabResult special;
-  special.special = result.special;
-  std::vector<std::string> ignored;  // BuildSentencePieceVocab has reported these
-  for (GgufKeyValue& kv : SpecialVocabMetadata(special, ignored)) metadata.push_back(std::move(kv));
+  for (GgufKeyValue& kv : SpecialVocabMetadata(result.special)) metadata.push_back(std::move(kv));
   return metadata;
 }
 

@@ -12,6 +12,11 @@ namespace {
 // The GGUF writer has an add_add_<type>_token handler for these.
 constexpr std::string_view kAddFlagTypes[] = {"bos", "eos", "sep"};
 
+bool HasAddFlagKey(std::string_view type) {
+  return std::find(std::begin(kAddFlagTypes), std::end(kAddFlagTypes), type) !=
+         std::end(kAddFlagTypes);
+}
+
 // Python truthiness of a JSON value (None, "", {}, [], 0 and false are false).
 bool Truthy(const Json* value) {
   if (value == nullptr || value->is_null()) return false;
@@ -61,10 +66,27 @@ class Loader {
           "Adding merges requested but no merges found, output may be "
           "non-functional.");
     }
+    WarnUnwritable();
     return Status::Ok();
   }
 
  private:
+  // What SpecialVocab.add_to_gguf will skip: types GGUF has no key or handler for.
+  void WarnUnwritable() {
+    for (const auto& [type, id] : out_.special.ids) {
+      if (SpecialTokenIdKey(type).empty()) {
+        out_.warnings.push_back("No handler for special token type " + type + " with id " +
+                                std::to_string(id) + " - skipping");
+      }
+    }
+    for (const auto& [type, add] : out_.special.add_flags) {
+      if (!HasAddFlagKey(type)) {
+        out_.warnings.push_back("No handler for add_" + type + "_token with value " +
+                                (add ? "True" : "False") + " - skipping");
+      }
+    }
+  }
+
   // _set_special_token.
   // `what` names where the id came from in messages ("bos_token_id").
   Status SetSpecialToken(std::string_view type, const Json* id, std::string_view path,
@@ -270,7 +292,8 @@ class Loader {
   }
 
   Status FromTokenizerJson(bool load_merges) {
-    Json tokenizer;  // its small fields, ordered; the vocabulary and merges stay out
+    Json tokenizer = Json::object();  // its small fields, ordered; vocabulary and merges stay out
+    bool have_tokenizer = false;      // the script's `if tokenizer:`: a non-empty object
     if (sources_.tokenizer_json) {
       const nlohmann::json whole =
           nlohmann::json::parse(*sources_.tokenizer_json, nullptr, /*allow_exceptions=*/false);
@@ -281,11 +304,10 @@ class Loader {
         return Status::Corruption(sources_.tokenizer_json_path + ": not a JSON object");
       }
       if (load_merges) QTK_RETURN_IF_ERROR(LoadMerges(whole));
-      tokenizer = Json::object();
+      have_tokenizer = !whole.empty();
       for (const char* key : {"normalizer", "added_tokens", "post_processor"}) {
         if (auto it = whole.find(key); it != whole.end()) tokenizer[key] = Json::parse(it->dump());
       }
-      if (!whole.empty() && tokenizer.empty()) tokenizer["model"] = Json::object();  // truthy
       if (const Json* normalizer = Get(tokenizer, "normalizer"); Truthy(normalizer)) {
         QTK_RETURN_IF_ERROR(CheckNormalizer(*normalizer));
       }
@@ -295,7 +317,7 @@ class Loader {
       QTK_ASSIGN_OR_RETURN(config_, ParseJsonObject(*sources_.tokenizer_config_json,
                                                     sources_.tokenizer_config_path));
     }
-    if (Truthy(&tokenizer)) {
+    if (have_tokenizer) {
       auto config_value = [this](std::string_view key) {
         const Json* value = Get(config_, key);
         return value == nullptr ? Json() : *value;
@@ -409,33 +431,22 @@ Result<SpecialVocabResult> LoadSpecialVocab(const VocabSources& sources, bool lo
   return result;
 }
 
-std::vector<GgufKeyValue> SpecialVocabMetadata(const SpecialVocabResult& vocab,
-                                               std::vector<std::string>& warnings) {
+std::vector<GgufKeyValue> SpecialVocabMetadata(const SpecialTokens& special,
+                                               const std::vector<std::string>& merges) {
   std::vector<GgufKeyValue> metadata;
-  if (!vocab.merges.empty()) {
-    metadata.push_back({"tokenizer.ggml.merges", GgufValue::StringArray(vocab.merges)});
-  }
-  for (const auto& [type, id] : vocab.special.ids) {
+  if (!merges.empty())
+    metadata.push_back({"tokenizer.ggml.merges", GgufValue::StringArray(merges)});
+  for (const auto& [type, id] : special.ids) {
     const std::string key = SpecialTokenIdKey(type);
-    if (key.empty()) {
-      warnings.push_back("No handler for special token type " + type + " with id " +
-                         std::to_string(id) + " - skipping");
-      continue;
-    }
-    metadata.push_back({key, GgufValue::Uint32(id)});
+    if (!key.empty()) metadata.push_back({key, GgufValue::Uint32(id)});
   }
-  for (const auto& [type, add] : vocab.special.add_flags) {
-    if (std::find(std::begin(kAddFlagTypes), std::end(kAddFlagTypes), type) ==
-        std::end(kAddFlagTypes)) {
-      warnings.push_back("No handler for add_" + type + "_token with value " +
-                         (add ? "True" : "False") + " - skipping");
-      continue;
+  for (const auto& [type, add] : special.add_flags) {
+    if (HasAddFlagKey(type)) {
+      metadata.push_back({"tokenizer.ggml.add_" + type + "_token", GgufValue::Bool(add)});
     }
-    metadata.push_back({"tokenizer.ggml.add_" + type + "_token", GgufValue::Bool(add)});
   }
-  if (vocab.special.chat_template) {
-    metadata.push_back(
-        {"tokenizer.chat_template", GgufValue::String(*vocab.special.chat_template)});
+  if (special.chat_template) {
+    metadata.push_back({"tokenizer.chat_template", GgufValue::String(*special.chat_template)});
   }
   return metadata;
 }

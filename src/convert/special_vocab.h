@@ -44,9 +44,10 @@ Result<SpecialVocabResult> LoadSpecialVocab(const VocabSources& sources, bool lo
                                             std::optional<size_t> n_vocab);
 
 // SpecialVocab.add_to_gguf: tokenizer.ggml.merges (if any), the special token ids, the
-// add_*_token flags, tokenizer.chat_template; warnings for types without a GGUF key.
-std::vector<GgufKeyValue> SpecialVocabMetadata(const SpecialVocabResult& vocab,
-                                               std::vector<std::string>& warnings);
+// add_*_token flags, tokenizer.chat_template; types without a GGUF key are left out (and were
+// warned about by LoadSpecialVocab).
+std::vector<GgufKeyValue> SpecialVocabMetadata(const SpecialTokens& special,
+                                               const std::vector<std::string>& merges = {});
 
 }  // namespace qtk
 
