@@ -235,32 +235,27 @@ Result<std::optional<std::string>> ReadOptionalText(const std::filesystem::path&
   return std::optional<std::string>(std::string(bytes.begin(), bytes.end()));
 }
 
-// The small files of a model directory the tokenizer metadata is made of.
-struct TokenizerFiles {
-  std::optional<SentencePieceModel> sentencepiece;
-  std::optional<std::string> tokenizer_config;
-  std::optional<std::string> added_tokens;
-  std::optional<std::string> tokenizer_json;
-  std::optional<std::string> chat_template;
-};
-
 // The tokenizer metadata of a model directory: tokenizer.model (SentencePiece) when the row
 // takes one, else tokenizer.json (byte-level BPE).
 Result<ModelMetadata> TokenizerMetadata(const HfModelConfig& config,
                                         const std::filesystem::path& dir,
                                         const ModelInputOptions& options) {
-  TokenizerFiles files;
+  std::optional<SentencePieceModel> sentencepiece;
   const std::filesystem::path model_path = dir / "tokenizer.model";
   std::error_code error;
   if (config.architecture->vocab == VocabKind::kSentencePieceElseGpt2 &&
       std::filesystem::exists(model_path, error)) {
-    QTK_ASSIGN_OR_RETURN(files.sentencepiece, ReadSentencePieceModel(model_path.string()));
+    QTK_ASSIGN_OR_RETURN(sentencepiece, ReadSentencePieceModel(model_path.string()));
   }
-  QTK_ASSIGN_OR_RETURN(files.tokenizer_config, ReadOptionalText(dir / "tokenizer_config.json"));
-  QTK_ASSIGN_OR_RETURN(files.added_tokens, ReadOptionalText(dir / "added_tokens.json"));
-  QTK_ASSIGN_OR_RETURN(files.tokenizer_json, ReadOptionalText(dir / "tokenizer.json"));
-  QTK_ASSIGN_OR_RETURN(files.chat_template, ReadOptionalText(dir / "chat_template.jinja"));
-  if (!files.sentencepiece && !files.tokenizer_json) {
+  QTK_ASSIGN_OR_RETURN(const std::optional<std::string> tokenizer_config,
+                       ReadOptionalText(dir / "tokenizer_config.json"));
+  QTK_ASSIGN_OR_RETURN(const std::optional<std::string> added_tokens,
+                       ReadOptionalText(dir / "added_tokens.json"));
+  QTK_ASSIGN_OR_RETURN(const std::optional<std::string> tokenizer_json,
+                       ReadOptionalText(dir / "tokenizer.json"));
+  QTK_ASSIGN_OR_RETURN(const std::optional<std::string> chat_template,
+                       ReadOptionalText(dir / "chat_template.jinja"));
+  if (!sentencepiece && !tokenizer_json) {
     return Status::Unsupported(dir.string() +
                                ": no tokenizer.model or tokenizer.json: qtk converts "
                                "SentencePiece and byte-level BPE vocabularies");
@@ -269,12 +264,12 @@ Result<ModelMetadata> TokenizerMetadata(const HfModelConfig& config,
   sources.tokenizer_config_path = (dir / "tokenizer_config.json").string();
   sources.added_tokens_path = (dir / "added_tokens.json").string();
   sources.tokenizer_json_path = (dir / "tokenizer.json").string();
-  if (files.tokenizer_config) sources.tokenizer_config_json = *files.tokenizer_config;
-  if (files.added_tokens) sources.added_tokens_json = *files.added_tokens;
-  if (files.tokenizer_json) sources.tokenizer_json = *files.tokenizer_json;
-  if (files.chat_template) sources.chat_template_jinja = *files.chat_template;
-  return BuildTokenizerMetadata(config, files.sentencepiece ? &*files.sentencepiece : nullptr,
-                                sources, options.vocab_pre);
+  if (tokenizer_config) sources.tokenizer_config_json = *tokenizer_config;
+  if (added_tokens) sources.added_tokens_json = *added_tokens;
+  if (tokenizer_json) sources.tokenizer_json = *tokenizer_json;
+  if (chat_template) sources.chat_template_jinja = *chat_template;
+  return BuildTokenizerMetadata(config, sentencepiece ? &*sentencepiece : nullptr, sources,
+                                options.vocab_pre);
 }
 
 }  // namespace
